@@ -1,0 +1,53 @@
+# Nudge: `make demo` runs the whole pipeline on simulated data; `make test` runs the tests.
+# Both create .venv and install what they need on a machine with only Python 3.11 and pip.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NUDGE := $(BIN)/nudge
+INSTALLED := $(VENV)/.installed
+
+# No library telemetry: this machine, and many deployments, have no route out.
+export FEAST_USAGE := False
+export BENTOML_DO_NOT_TRACK := True
+export MLFLOW_ENABLE_TELEMETRY := false
+export DO_NOT_TRACK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-slow lint bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+install: $(INSTALLED) ## Create .venv and install nudge with its dev tools
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev]"
+	touch $@
+
+demo: install ## Simulate, build features, train, register, serve and show live scores
+	$(NUDGE) simulate
+	$(NUDGE) features build
+	$(NUDGE) features apply
+	$(NUDGE) features materialize
+	$(NUDGE) train
+	$(NUDGE) scores
+
+test: install ## Run the default test suite (unit, integration, e2e; not slow)
+	$(BIN)/pytest -m "not slow"
+
+test-slow: install ## Run only the slow tests
+	$(BIN)/pytest -m slow
+
+lint: install ## ruff lint + format check, mypy on training/ and serving/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy training serving
+
+bench: install ## Run the benchmarks; figures land in benchmarks/results/
+	$(BIN)/python benchmarks/simulator_throughput.py
+
+clean: ## Remove generated data, MLflow store and the venv
+	rm -rf data mlruns/* $(VENV)

@@ -1,0 +1,1 @@
+"""Audiences with randomized holdouts and campaign measurement."""

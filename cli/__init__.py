@@ -1,0 +1,1 @@
+"""The `nudge` command line."""

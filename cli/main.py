@@ -1,0 +1,207 @@
+"""`nudge`: one command per stage. Each parses, loads config, calls one plain function, reports.
+
+Heavy libraries are imported inside the commands so `nudge --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from configs.loader import load_config
+from configs.runtime import runtime_paths
+from configs.schema import FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
+
+app = typer.Typer(
+    help="Nudge: churn, conversion and next-best-action by uplift.", no_args_is_help=True
+)
+features_app = typer.Typer(help="Build features, apply the Feast repository, materialize online.")
+import_app = typer.Typer(help="Import real data into the event contract.")
+app.add_typer(features_app, name="features")
+app.add_typer(import_app, name="import")
+console = Console()
+
+ConfigOption = typer.Option(None, "--config", help="YAML file overriding the embedded defaults.")
+
+
+@app.callback()
+def _setup(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    # Library telemetry phones home; this machine (and many deployments) has no route out.
+    os.environ.setdefault("FEAST_USAGE", "False")
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def simulate(
+    customers: int = typer.Option(None, help="Number of customers."),
+    days: int = typer.Option(None, help="Days of behaviour to simulate."),
+    seed: int = typer.Option(None, help="Random seed; same seed, same data."),
+    config: Path = ConfigOption,
+) -> None:
+    """Simulate a shop's customers, behaviour and CRM campaigns, with ground truth kept apart."""
+    from events.simulator import simulate as run_simulation
+
+    cfg = load_config(
+        "simulation", SimulationConfig, config, {"customers": customers, "days": days, "seed": seed}
+    )
+    paths = runtime_paths()
+    summary = run_simulation(cfg, paths.raw, paths.ground_truth)
+    console.print(summary.describe())
+
+
+@import_app.command("transactions")
+def import_transactions(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV or parquet transaction log."
+    ),
+    customer_col: str = typer.Option("CustomerID", help="Customer id column."),
+    time_col: str = typer.Option("InvoiceDate", help="Transaction time column."),
+    amount_col: str = typer.Option(
+        None, help="Line amount column; or give --quantity-col and --price-col."
+    ),
+    quantity_col: str = typer.Option(None, help="Quantity column (negative = return)."),
+    price_col: str = typer.Option(None, help="Unit price column."),
+    order_col: str = typer.Option(
+        None, help="Order/invoice id column (lines are grouped into orders)."
+    ),
+    product_col: str = typer.Option(None, help="Product id column."),
+    category_col: str = typer.Option(None, help="Category column (defaults to product)."),
+    region_col: str = typer.Option(None, help="Customer region column."),
+) -> None:
+    """Import any transaction log (cancellations, returns, missing customer ids handled)."""
+    from events.importers.transactions import TransactionColumns
+    from events.importers.transactions import import_transactions as run_import
+
+    columns = TransactionColumns(
+        customer=customer_col,
+        time=time_col,
+        amount=amount_col,
+        quantity=quantity_col,
+        price=price_col,
+        order=order_col,
+        product=product_col,
+        category=category_col,
+        region=region_col,
+    )
+    report = run_import(file, runtime_paths().raw, columns)
+    console.print(report.describe())
+
+
+@import_app.command("rct")
+def import_rct(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV or parquet RCT export."
+    ),
+    treatment_col: str = typer.Option("segment", help="Arm column."),
+    outcome_col: str = typer.Option("visit", help="Binary outcome column."),
+    control_value: str = typer.Option(
+        "No E-Mail", help="Value of the treatment column meaning holdout."
+    ),
+    spend_col: str = typer.Option(None, help="Optional spend column (becomes order amounts)."),
+) -> None:
+    """Import a randomized experiment (e.g. Hillstrom) as campaigns, assignments and outcomes."""
+    from events.importers.rct import RctColumns
+    from events.importers.rct import import_rct as run_import
+
+    columns = RctColumns(
+        treatment=treatment_col, outcome=outcome_col, control_value=control_value, spend=spend_col
+    )
+    report = run_import(file, runtime_paths().raw, columns)
+    console.print(report.describe())
+
+
+@features_app.command("build")
+def features_build(config: Path = ConfigOption) -> None:
+    """Turn contract tables into timestamped customer feature tables."""
+    from features.pipeline import build_features
+
+    cfg = load_config("features", FeaturesConfig, config)
+    paths = runtime_paths()
+    report = build_features(cfg, paths.raw, paths.features)
+    console.print(report.describe())
+
+
+@features_app.command("apply")
+def features_apply(config: Path = ConfigOption) -> None:
+    """Write the Feast repository for this data folder and `feast apply` it."""
+    from features.store import apply_repository
+
+    cfg = load_config("features", FeaturesConfig, config)
+    paths = runtime_paths()
+    apply_repository(cfg, paths.features, paths.feature_repo)
+    console.print(f"applied Feast repository at {paths.feature_repo}")
+
+
+@features_app.command("materialize")
+def features_materialize(config: Path = ConfigOption) -> None:
+    """Load the latest feature values into the online store."""
+    from features.store import materialize_latest
+
+    cfg = load_config("features", FeaturesConfig, config)
+    rows = materialize_latest(cfg, runtime_paths().feature_repo)
+    console.print(f"materialized features up to {rows}")
+
+
+@app.command()
+def train(config: Path = ConfigOption) -> None:
+    """Train the churn model on a point-in-time training set; log and register it in MLflow."""
+    from training.churn import train_churn
+
+    cfg = load_config("training", TrainingConfig, config)
+    result = train_churn(cfg, load_config("features", FeaturesConfig), runtime_paths())
+    console.print(result.describe())
+
+
+@app.command()
+def scores(
+    customer_ids: list[int] = typer.Argument(
+        None, help="Ids to score; default: a sample of known customers."
+    ),
+    url: str = typer.Option(None, help="A running service; default: start one for this call."),
+    sample: int = typer.Option(8, help="How many known customers to sample when no ids are given."),
+    config: Path = ConfigOption,
+) -> None:
+    """Ask the live HTTP service for churn scores and print them as a table."""
+    from serving.client import print_scores, request_scores, sample_customer_ids
+    from serving.launcher import ServerProcess
+
+    cfg = load_config("serving", ServingConfig, config)
+    ids = customer_ids or sample_customer_ids(runtime_paths().raw, sample)
+    if url:
+        response = request_scores(url, ids)
+    else:
+        log_file = runtime_paths().data_dir / "logs" / "serve.log"
+        console.print(f"starting the service on port {cfg.port} (log: {log_file})")
+        with ServerProcess(cfg, log_file=log_file) as started_url:
+            response = request_scores(started_url, ids)
+    print_scores(console, response)
+
+
+@app.command()
+def serve(config: Path = ConfigOption) -> None:
+    """Serve scores over HTTP with BentoML (blocks)."""
+    from serving.launcher import serve_forever
+
+    cfg = load_config("serving", ServingConfig, config)
+    serve_forever(cfg)
+
+
+def main() -> None:
+    """Entry point: expected failures (bad config, data or missing steps) print one clear line."""
+    from configs.loader import ConfigError
+    from events.store import ContractError
+
+    try:
+        app()
+    except (ConfigError, ContractError, FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise SystemExit(2) from None

@@ -1,0 +1,1 @@
+"""Embedded default configs (*.yaml) and the typed models that validate them."""

@@ -1,0 +1,38 @@
+"""Where things live at run time. Paths and URIs come from the environment only, read when asked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RuntimePaths:
+    data_dir: Path
+    mlruns_dir: Path
+    tracking_uri: str
+
+    @property
+    def raw(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def ground_truth(self) -> Path:
+        return self.data_dir / "ground_truth"
+
+    @property
+    def features(self) -> Path:
+        return self.data_dir / "features"
+
+    @property
+    def feature_repo(self) -> Path:
+        return self.data_dir / "feature_repo"
+
+
+def runtime_paths() -> RuntimePaths:
+    """NUDGE_DATA_DIR (default ./data), NUDGE_MLRUNS_DIR (./mlruns), MLFLOW_TRACKING_URI."""
+    data_dir = Path(os.environ.get("NUDGE_DATA_DIR", "data")).resolve()
+    mlruns = Path(os.environ.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns / 'mlflow.db'}"
+    return RuntimePaths(data_dir=data_dir, mlruns_dir=mlruns, tracking_uri=uri)

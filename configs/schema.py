@@ -1,0 +1,69 @@
+"""One pydantic model per configs/*.yaml; unknown keys are rejected so typos fail loudly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SimulationConfig(StrictModel):
+    customers: int = Field(20_000, ge=10)
+    days: int = Field(180, ge=30)
+    seed: int = 7
+    start_date: date = date(2025, 1, 1)
+    # Ground truth is written at every cutoff, spaced this many days apart, for this horizon.
+    cutoff_every_days: int = Field(30, ge=1)
+    horizon_days: int = Field(30, ge=1)
+    # Days a campaign treatment keeps acting after assignment; also the campaign outcome window.
+    campaign_window_days: int = Field(14, ge=1)
+
+
+class FeaturesConfig(StrictModel):
+    # Feature snapshots are taken every this many days (plus one at the end of the data).
+    snapshot_every_days: int = Field(7, ge=1)
+    # Online values older than this are treated as expired by Feast.
+    ttl_days: int = Field(120, ge=1)
+    project: str = "nudge"
+
+
+class LightGBMParams(StrictModel):
+    n_estimators: int = Field(300, ge=1)
+    learning_rate: float = Field(0.05, gt=0)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(50, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    subsample_freq: int = 1
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+
+
+class ChurnTaskConfig(StrictModel):
+    # A buyer is "active" at a cutoff if they ordered within this many days before it.
+    active_window_days: int = Field(90, ge=1)
+    # Churned = no order in the horizon after the cutoff.
+    horizon_days: int = Field(30, ge=1)
+    # Label cutoffs every this many days; the latest ones are the out-of-time test set.
+    cutoff_every_days: int = Field(14, ge=1)
+    test_cutoffs: int = Field(1, ge=1)
+    feature_service: str = "churn_v1"
+    registered_model: str = "nudge-churn"
+
+
+class TrainingConfig(StrictModel):
+    experiment: str = "nudge"
+    seed: int = 7
+    churn: ChurnTaskConfig = ChurnTaskConfig()
+    lightgbm: LightGBMParams = LightGBMParams()
+
+
+class ServingConfig(StrictModel):
+    host: str = "127.0.0.1"
+    port: int = Field(3000, ge=1, le=65535)
+    churn_model: str = "nudge-churn"
+    alias: str = "champion"
+    churn_feature_service: str = "churn_v1"
+    max_customers_per_request: int = Field(1000, ge=1)

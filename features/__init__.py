@@ -1,0 +1,1 @@
+"""Feature pipeline (contract tables -> timestamped customer features) and the Feast repository."""

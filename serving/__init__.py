@@ -1,0 +1,1 @@
+"""BentoML service: Feast online features + champion models -> scores."""

@@ -1,0 +1,106 @@
+"""Run the BentoML service as a real `bentoml serve` process and wait until it is ready."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from configs.schema import ServingConfig
+
+log = logging.getLogger(__name__)
+
+SERVICE = "serving.service:Nudge"
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def serve_command(config: ServingConfig) -> list[str]:
+    bentoml = Path(sys.executable).with_name("bentoml")
+    return [str(bentoml), "serve", SERVICE, "--host", config.host, "--port", str(config.port)]
+
+
+def service_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    env.setdefault("FEAST_USAGE", "False")
+    env.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+    # Pin the data locations the CLI resolved, whatever directory bentoml serves from.
+    env.setdefault("NUDGE_DATA_DIR", str(Path(env.get("NUDGE_DATA_DIR", "data")).resolve()))
+    env.setdefault("NUDGE_MLRUNS_DIR", str(Path(env.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()))
+    return env
+
+
+def serve_forever(config: ServingConfig) -> None:
+    subprocess.run(serve_command(config), env=service_environment(), cwd=_PROJECT_ROOT, check=True)
+
+
+class ServerProcess:
+    """`with ServerProcess(cfg) as url:` starts the service, yields its base URL, stops it after."""
+
+    def __init__(
+        self, config: ServingConfig, log_file: Path | None = None, ready_timeout_s: float = 120.0
+    ) -> None:
+        self.config = config
+        self.log_file = log_file
+        self.ready_timeout_s = ready_timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.config.port}"
+
+    def __enter__(self) -> str:
+        output = None
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            output = self.log_file.open("ab")
+        self.process = subprocess.Popen(
+            serve_command(self.config),
+            env=service_environment(),
+            cwd=_PROJECT_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        return self.url
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(
+                    f"bentoml serve exited with code {self.process.returncode} before ready"
+                    + (f"; see {self.log_file}" if self.log_file else "")
+                )
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.__exit__(None, None, None)
+        raise TimeoutError(
+            f"bentoml serve not ready at {self.url} within {self.ready_timeout_s:.0f}s"
+        )

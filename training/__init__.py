@@ -1,0 +1,1 @@
+"""Labels, point-in-time training sets, LightGBM models, evaluation and the MLflow registry."""

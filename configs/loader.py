@@ -1,7 +1,8 @@
 """Load a config: embedded YAML < a user YAML file < NUDGE_ environment < explicit overrides.
 
 Environment keys are `NUDGE_<CONFIG>__<FIELD>[__<SUBFIELD>]`, e.g.
-`NUDGE_SIMULATION__CUSTOMERS=1000` or `NUDGE_TRAINING__CHURN__HORIZON_DAYS=60`. Values are parsed as YAML scalars.
+`NUDGE_SIMULATION__CUSTOMERS=1000` or `NUDGE_TRAINING__CHURN__HORIZON_DAYS=60`.
+Values are parsed as YAML scalars.
 """
 
 from __future__ import annotations

@@ -55,6 +55,8 @@ def feature_services(view: FeatureView) -> list[FeatureService]:
     ]
 
 
-def repository_objects(config: FeaturesConfig, features_dir: Path) -> list[object]:
+def repository_objects(
+    config: FeaturesConfig, features_dir: Path
+) -> list[Entity | FeatureView | FeatureService]:
     view = customer_activity_view(config, features_dir)
     return [customer_entity(), view, *feature_services(view)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
-from feast import FeatureStore
+from feast import FeatureStore, FileSource
 
 from configs.schema import FeaturesConfig
 from features.catalog import SNAPSHOT_FILE
@@ -48,7 +49,9 @@ def apply_repository(config: FeaturesConfig, features_dir: Path, repo_dir: Path)
         yaml.safe_dump(repo_config(config, repo_dir.resolve()))
     )
     store = open_store(repo_dir)
-    store.apply(repository_objects(config, features_dir))
+    # Feast types apply() with an invariant list of its own union; ours is a subset of it.
+    objects: list[Any] = repository_objects(config, features_dir)
+    store.apply(objects)
     log.info("applied Feast repository %s", repo_dir)
     return store
 
@@ -63,8 +66,10 @@ def materialize_latest(config: FeaturesConfig, repo_dir: Path) -> datetime:
 
 
 def _newest_snapshot(store: FeatureStore) -> pd.Timestamp:
-    view = store.get_feature_view("customer_activity")
-    path = view.batch_source.path
+    source = store.get_feature_view("customer_activity").batch_source
+    if not isinstance(source, FileSource):
+        raise TypeError(f"customer_activity reads {type(source).__name__}, expected a FileSource")
+    path = source.path
     stamps = pd.read_parquet(path, columns=["event_timestamp"])["event_timestamp"]
     if stamps.empty:
         return pd.Timestamp(datetime.now(UTC))

@@ -23,7 +23,9 @@ class ChampionModel:
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         # The online store returns None (object dtype) for features a customer has no value for.
-        return self.model.predict_proba(features[self.feature_names].astype("float64"))[:, 1]
+        return np.asarray(self.model.predict_proba(features[self.feature_names].astype("float64")))[
+            :, 1
+        ]
 
 
 def load_champion(tracking_uri: str, name: str, alias: str) -> ChampionModel:

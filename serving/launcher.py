@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -25,8 +26,8 @@ def serve_command(config: ServingConfig) -> list[str]:
     return [str(bentoml), "serve", SERVICE, "--host", config.host, "--port", str(config.port)]
 
 
-def service_environment() -> dict[str, str]:
-    env = dict(os.environ)
+def service_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
     env.setdefault("BENTOML_DO_NOT_TRACK", "True")
     env.setdefault("FEAST_USAGE", "False")
     env.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
@@ -44,9 +45,14 @@ class ServerProcess:
     """`with ServerProcess(cfg) as url:` starts the service, yields its base URL, stops it after."""
 
     def __init__(
-        self, config: ServingConfig, log_file: Path | None = None, ready_timeout_s: float = 120.0
+        self,
+        config: ServingConfig,
+        log_file: Path | None = None,
+        ready_timeout_s: float = 120.0,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
+        self.env = env
         self.log_file = log_file
         self.ready_timeout_s = ready_timeout_s
         self.process: subprocess.Popen[bytes] | None = None
@@ -62,7 +68,7 @@ class ServerProcess:
             output = self.log_file.open("ab")
         self.process = subprocess.Popen(
             serve_command(self.config),
-            env=service_environment(),
+            env=service_environment(self.env),
             cwd=_PROJECT_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT if output else None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import lightgbm as lgb
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
@@ -85,7 +86,7 @@ def train_churn(
             name="model",
             registered_model_name=task.registered_model,
             signature=infer_signature(
-                test[columns].head(50), model.predict_proba(test[columns].head(50))[:, 1]
+                test[columns].head(50), _positive_scores(model, test[columns].head(50))
             ),
             input_example=test[columns].head(3),
         )
@@ -99,7 +100,7 @@ def train_churn(
 def _evaluate(
     model: lgb.LGBMClassifier, features: pd.DataFrame, labels: pd.Series
 ) -> dict[str, float]:
-    scores = model.predict_proba(features)[:, 1]
+    scores = _positive_scores(model, features)
     return {
         "test_roc_auc": float(roc_auc_score(labels, scores)),
         "test_pr_auc": float(average_precision_score(labels, scores)),
@@ -107,6 +108,10 @@ def _evaluate(
         "test_brier": float(brier_score_loss(labels, scores)),
         "test_churn_rate": float(labels.mean()),
     }
+
+
+def _positive_scores(model: lgb.LGBMClassifier, features: pd.DataFrame) -> np.ndarray:
+    return np.asarray(model.predict_proba(features))[:, 1]
 
 
 def _git_sha() -> str:

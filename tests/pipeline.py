@@ -1,0 +1,52 @@
+"""Run the real pipeline through the `nudge` CLI into a temporary folder (shared by slow tiers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+NUDGE = str(Path(sys.executable).with_name("nudge"))
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [NUDGE, *args], env=self.env, cwd=self.root, capture_output=True, text=True, timeout=600
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"nudge {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+
+def make_pipeline(root: Path) -> Pipeline:
+    env = {
+        **os.environ,
+        "NUDGE_DATA_DIR": str(root / "data"),
+        "NUDGE_MLRUNS_DIR": str(root / "mlruns"),
+        "FEAST_USAGE": "False",
+        "BENTOML_DO_NOT_TRACK": "True",
+        "MLFLOW_ENABLE_TELEMETRY": "false",
+    }
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return Pipeline(root, env)
+
+
+def run_skeleton(pipeline: Pipeline, customers: int = 3000, days: int = 150) -> None:
+    pipeline.run("simulate", "--customers", str(customers), "--days", str(days), "--seed", "11")
+    pipeline.run("features", "build")
+    pipeline.run("features", "apply")
+    pipeline.run("features", "materialize")
+    pipeline.run("train")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -107,15 +108,28 @@ def import_rct(
         "No E-Mail", help="Value of the treatment column meaning holdout."
     ),
     spend_col: str = typer.Option(None, help="Optional spend column (becomes order amounts)."),
+    region_col: str = typer.Option(None, help="Customer region column (Hillstrom: zip_code)."),
+    channel_col: str = typer.Option(
+        None,
+        help="Customer channel column, sets acquisition channel and device (Hillstrom: channel).",
+    ),
+    start: datetime = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Test start, UTC (default 2008-03-01, Hillstrom)."
+    ),
 ) -> None:
     """Import a randomized experiment (e.g. Hillstrom) as campaigns, assignments and outcomes."""
     from events.importers.rct import RctColumns
     from events.importers.rct import import_rct as run_import
 
     columns = RctColumns(
-        treatment=treatment_col, outcome=outcome_col, control_value=control_value, spend=spend_col
+        treatment=treatment_col,
+        outcome=outcome_col,
+        control_value=control_value,
+        spend=spend_col,
+        region=region_col,
+        channel=channel_col,
     )
-    report = run_import(file, runtime_paths().raw, columns)
+    report = run_import(file, runtime_paths().raw, columns, start=start)
     console.print(report.describe())
 
 

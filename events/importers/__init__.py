@@ -1,0 +1,1 @@
+"""Importers: real files (transaction logs, randomized experiments) into the event contract."""

@@ -36,16 +36,12 @@ def load_config(
     merged = _read_yaml(resources.files("configs").joinpath(f"{name}.yaml"), f"configs/{name}.yaml")
     if path is not None:
         merged = _deep_merge(merged, _read_yaml(path, str(path)))
-    merged = _deep_merge(
-        merged, _from_environment(name, os.environ if environ is None else environ)
-    )
+    merged = _deep_merge(merged, _from_environment(name, os.environ if environ is None else environ))
     merged = _deep_merge(merged, {k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return model.model_validate(merged)
     except ValidationError as err:
-        raise ConfigError(
-            f"invalid {name} config (defaults < {path or 'no file'} < env):\n{err}"
-        ) from None
+        raise ConfigError(f"invalid {name} config (defaults < {path or 'no file'} < env):\n{err}") from None
 
 
 def _read_yaml(source: Any, label: str) -> dict[str, Any]:
@@ -54,9 +50,7 @@ def _read_yaml(source: Any, label: str) -> dict[str, Any]:
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"{label}: cannot read config: {err}") from None
     if not isinstance(data, dict):
-        raise ConfigError(
-            f"{label}: expected a mapping at the top level, got {type(data).__name__}"
-        )
+        raise ConfigError(f"{label}: expected a mapping at the top level, got {type(data).__name__}")
     return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,11 @@ class FeaturesConfig(StrictModel):
     snapshot_every_days: int = Field(7, ge=1)
     # Online values older than this are treated as expired by Feast.
     ttl_days: int = Field(120, ge=1)
+    # Category affinity tracks this many most-viewed categories (imports may have thousands).
+    top_categories: int = Field(20, ge=1)
     project: str = "nudge"
+    # sqlite: embedded file next to the registry. redis: the production online store.
+    online_store: Literal["sqlite", "redis"] = "sqlite"
 
 
 class LightGBMParams(StrictModel):

@@ -1,40 +1,59 @@
-"""Contract tables -> timestamped customer feature snapshots (DuckDB, vectorized).
+"""Contract tables -> one timestamped snapshot table per feature view.
 
-Every snapshot row at time T is computed from events strictly before T, so a point-in-time join on T
-never sees the future. Windowed counts come from ASOF joins against per-customer running totals:
-count(events in [T-w, T)) = running_total(before T) - running_total(before T-w).
+Snapshots are taken every `snapshot_every_days` from the first sign-up, plus one just after the
+last event ("latest"). Every row at time t is computed from events strictly before t, so a
+point-in-time join on t never sees the future. Events are indexed once (features/event_index.py)
+and each snapshot is computed and appended to parquet in turn, so memory stays bounded by one
+snapshot of the population.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pandas as pd
-from rich.progress import track
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.progress import Progress
 
 from configs.schema import FeaturesConfig
-from events.store import read_table
-from features.catalog import ACTIVITY_FEATURES, FAMILIES, SNAPSHOT_FILE, WINDOWS_DAYS, EventFamily
+from features.catalog import REALTIME, STRING_FEATURES, VIEWS, ViewSpec
+from features.snapshot import (
+    Columns,
+    Indices,
+    Population,
+    Snapshot,
+    activity_columns,
+    affinity_columns,
+    early_life_columns,
+    profile_columns,
+    realtime_columns,
+    value_columns,
+)
+from features.sources import connect, last_event_time, load_indices, load_population
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class FeatureBuildReport:
-    path: Path
+    out_dir: Path
     rows: int
     customers: int
     snapshots: int
+    features: int
     seconds: float
 
     def describe(self) -> str:
         return (
-            f"built {self.rows:,} feature rows ({self.customers:,} customers x {self.snapshots} "
-            f"snapshots) in {self.seconds:.1f}s -> {self.path}"
+            f"built {len(VIEWS)} feature views, {self.features} features, {self.rows:,} rows each "
+            f"({self.customers:,} customers, {self.snapshots} snapshots) in {self.seconds:.1f}s "
+            f"-> {self.out_dir}"
         )
 
 
@@ -46,96 +65,82 @@ def snapshot_times(first: pd.Timestamp, last: pd.Timestamp, every_days: int) -> 
     return grid if grid and grid[-1] == end else [*grid, end]
 
 
-def build_features(config: FeaturesConfig, raw_dir: Path, out_dir: Path) -> FeatureBuildReport:
-    """Write `customer_activity` snapshots to `out_dir`/SNAPSHOT_FILE (replaced whole)."""
+def build_features(
+    config: FeaturesConfig, raw_dir: Path, out_dir: Path, progress: bool = True
+) -> FeatureBuildReport:
+    """Write every view in the catalog to `out_dir`/<view>.parquet (each replaced whole)."""
     started = time.perf_counter()
-    con = duckdb.connect()
-    customers = read_table(raw_dir, "customers")
-    con.register("customers", customers)
-    last_event = customers["signup_ts"].max()
-    for family in FAMILIES:
-        frame = read_table(raw_dir, family.table)
-        con.register(family.table, frame)
-        if len(frame):
-            last_event = max(last_event, frame[family.time_column].max())
-    times = snapshot_times(customers["signup_ts"].min(), last_event, config.snapshot_every_days)
-    con.register("snapshot_times", pd.DataFrame({"t": pd.Series(times).dt.tz_convert("UTC")}))
-    con.execute(
-        "CREATE TABLE grid AS SELECT c.customer_id, s.t, c.signup_ts FROM customers c "
-        "JOIN snapshot_times s ON c.signup_ts < s.t"
-    )
-    columns = [
-        "g.customer_id",
-        "g.t AS event_timestamp",
-        "date_diff('day', g.signup_ts, g.t) AS tenure_days",
-    ]
-    joins: list[str] = []
-    for family in track(FAMILIES, description="feature families"):
-        _running_totals(con, family)
-        family_columns, family_joins = _family_sql(family.name, family.amount_column is not None)
-        columns += family_columns
-        joins += family_joins
-    query = f"SELECT {', '.join(columns)} FROM grid g {' '.join(joins)} ORDER BY g.t, g.customer_id"
-    snapshots = con.execute(query).df()
-    snapshots = _finish(snapshots)
+    con = connect(raw_dir)
+    population, base = load_population(con)
+    indices = load_indices(con, population, base, config.top_categories)
+    first_signup = base + pd.Timedelta(seconds=int(population.signup.min()))
+    times = snapshot_times(first_signup, last_event_time(indices, base), config.snapshot_every_days)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = out_dir / f".{SNAPSHOT_FILE}.staging"
-    snapshots.to_parquet(staging, index=False)
-    staging.replace(out_dir / SNAPSHOT_FILE)
-    return FeatureBuildReport(
-        out_dir / SNAPSHOT_FILE,
-        len(snapshots),
-        snapshots["customer_id"].nunique(),
-        len(times),
-        time.perf_counter() - started,
-    )
+    rows = 0
+    with ExitStack() as stack, Progress(disable=not progress) as bar:
+        writers = {view.name: stack.enter_context(_ViewWriter(view, out_dir)) for view in (*VIEWS, REALTIME)}
+        task = bar.add_task("feature snapshots", total=len(times))
+        for stamp in times:
+            snap = _snapshot(population, int((stamp - base).total_seconds()), int(base.timestamp()))
+            for view, columns in _compute(snap, population, indices).items():
+                writers[view].append(population.ids[snap.customers], stamp, columns)
+            rows += len(snap.customers)
+            bar.advance(task)
+    features = sum(len(view.features) for view in VIEWS)
+    seconds = time.perf_counter() - started
+    log.info("feature build: %d rows x %d features in %.1fs", rows, features, seconds)
+    return FeatureBuildReport(out_dir, rows, len(population.ids), len(times), features, seconds)
 
 
-def _running_totals(con: duckdb.DuckDBPyConnection, family: EventFamily) -> None:
-    ts = family.time_column
-    amount_sql = f"sum({family.amount_column}) OVER w" if family.amount_column else "0.0"
-    con.execute(
-        f"CREATE TABLE run_{family.name} AS SELECT customer_id, {ts} AS ts, "
-        f"row_number() OVER w AS n, {amount_sql} AS amount FROM {family.table} "
-        f"WINDOW w AS (PARTITION BY customer_id ORDER BY {ts} ROWS UNBOUNDED PRECEDING)"
-    )
+def _snapshot(population: Population, t: int, base_epoch_s: int) -> Snapshot:
+    customers = np.flatnonzero(population.signup < t)
+    return Snapshot(t, customers, population.signup[customers], base_epoch_s)
 
 
-def _family_sql(family: str, has_amount: bool) -> tuple[list[str], list[str]]:
-    """Columns and ASOF joins giving all-time and windowed counts (and amounts) before each T."""
-    now = f"{family}_now"
-    joins = [
-        f"ASOF LEFT JOIN run_{family} {now} ON g.customer_id = {now}.customer_id AND g.t > {now}.ts"
-    ]
-    columns = [
-        f"coalesce({now}.n, 0) AS {family}_total",
-        f"date_diff('hour', {now}.ts, g.t) / 24.0 AS days_since_last_{family}",
-    ]
-    if has_amount:
-        columns.append(f"coalesce({now}.amount, 0) AS {family}_amount_total")
-    for days in WINDOWS_DAYS:
-        past = f"{family}_{days}"
-        joins.append(
-            f"ASOF LEFT JOIN run_{family} {past} ON g.customer_id = {past}.customer_id "
-            f"AND g.t - INTERVAL {days} DAY > {past}.ts"
-        )
-        columns.append(f"coalesce({now}.n, 0) - coalesce({past}.n, 0) AS {family}_{days}d")
-        if has_amount:
-            columns.append(
-                f"coalesce({now}.amount, 0) - coalesce({past}.amount, 0) AS {family}_amount_{days}d"
-            )
-    return columns, joins
+def _compute(snap: Snapshot, population: Population, indices: Indices) -> dict[str, Columns]:
+    return {
+        "customer_profile": profile_columns(snap, population),
+        "customer_activity": activity_columns(snap, indices),
+        "customer_value": value_columns(snap, indices),
+        "customer_affinity": affinity_columns(snap, indices),
+        "customer_early_life": early_life_columns(snap, indices),
+        "customer_realtime": realtime_columns(snap, indices),
+    }
 
 
-def _finish(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Derived ratios, dtypes Feast expects, and only the catalogued columns, in order."""
-    orders = snapshots["orders_total"].where(snapshots["orders_total"] > 0)
-    snapshots["avg_order_value"] = snapshots["orders_amount_total"] / orders
-    gross = snapshots["orders_amount_total"] + snapshots["coupon_uses_amount_total"]
-    snapshots["discount_share"] = (
-        snapshots["coupon_uses_amount_total"] / gross.where(gross > 0)
-    ).fillna(0.0)
-    snapshots["event_timestamp"] = pd.to_datetime(snapshots["event_timestamp"], utc=True)
-    snapshots["customer_id"] = snapshots["customer_id"].astype("int64")
-    ordered = ["customer_id", "event_timestamp", *ACTIVITY_FEATURES]
-    return snapshots[ordered].astype({name: "float64" for name in ACTIVITY_FEATURES})
+class _ViewWriter:
+    """Appends snapshots to <view>.parquet via a staging file swapped in only on success."""
+
+    def __init__(self, view: ViewSpec, out_dir: Path) -> None:
+        self.path = out_dir / view.file
+        self.staging = out_dir / f".{view.file}.staging"
+        fields = [
+            pa.field("customer_id", pa.int64()),
+            pa.field("event_timestamp", pa.timestamp("us", "UTC")),
+        ]
+        fields += [
+            pa.field(name, pa.string() if name in STRING_FEATURES else pa.float64()) for name in view.features
+        ]
+        self.schema = pa.schema(fields)
+        self.writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> _ViewWriter:
+        self.writer = pq.ParquetWriter(self.staging, self.schema, compression="zstd")
+        return self
+
+    def append(self, ids: np.ndarray, stamp: pd.Timestamp, columns: Columns) -> None:
+        assert self.writer is not None
+        arrays = {
+            "customer_id": ids,
+            "event_timestamp": np.full(len(ids), stamp.to_datetime64()),
+            **columns,
+        }
+        self.writer.write_table(pa.table(arrays, schema=self.schema))
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self.writer is not None
+        self.writer.close()
+        if exc_type is None:
+            self.staging.replace(self.path)
+        else:
+            self.staging.unlink(missing_ok=True)

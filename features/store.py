@@ -1,30 +1,50 @@
-"""The Feast store on this data folder: write its feature_store.yaml, apply, materialize."""
+"""The Feast store on this data folder: write its feature_store.yaml, apply, materialize, push.
+
+Online store: SQLite by default (embedded); Redis when `online_store: redis`, at the address in
+NUDGE_REDIS_CONNECTION (default 127.0.0.1:6390, the port scripts/redis.sh starts).
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from feast import FeatureStore, FileSource
+from feast.data_source import PushMode
 
 from configs.schema import FeaturesConfig
-from features.catalog import SNAPSHOT_FILE
-from features.definitions import repository_objects
+from features.catalog import REALTIME, VIEWS
+from features.definitions import CUSTOMER_KEY, PUSH_SOURCE, repository_objects
 
 log = logging.getLogger(__name__)
 
+DEFAULT_REDIS = "127.0.0.1:6390"
+EVENT_FIELDS = {
+    "visit": "last_visit_epoch_s",
+    "cart_add": "last_cart_add_epoch_s",
+    "order": "last_order_epoch_s",
+}
+
+
+def online_store_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, str]:
+    if config.online_store == "redis":
+        address = os.environ.get("NUDGE_REDIS_CONNECTION", DEFAULT_REDIS)
+        return {"type": "redis", "connection_string": address}
+    return {"type": "sqlite", "path": str(repo_dir / "online_store.db")}
+
 
 def repo_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, object]:
-    """The embedded default: local provider, file offline store, SQLite online store."""
     return {
         "project": config.project,
         "provider": "local",
         "registry": str(repo_dir / "registry.db"),
-        "online_store": {"type": "sqlite", "path": str(repo_dir / "online_store.db")},
+        "online_store": online_store_config(config, repo_dir),
         "offline_store": {"type": "file"},
         "entity_key_serialization_version": 3,
     }
@@ -32,45 +52,76 @@ def repo_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, object]:
 
 def open_store(repo_dir: Path) -> FeatureStore:
     if not (repo_dir / "feature_store.yaml").exists():
-        raise FileNotFoundError(
-            f"{repo_dir}: no Feast repository here; run `nudge features apply` first"
-        )
+        raise FileNotFoundError(f"{repo_dir}: no Feast repository here; run `nudge features apply` first")
     return FeatureStore(repo_path=str(repo_dir))
 
 
 def apply_repository(config: FeaturesConfig, features_dir: Path, repo_dir: Path) -> FeatureStore:
     """Write feature_store.yaml into `repo_dir` and register every declaration in it."""
-    if not (features_dir / SNAPSHOT_FILE).exists():
-        raise FileNotFoundError(
-            f"{features_dir / SNAPSHOT_FILE}: build features first (`nudge features build`)"
-        )
+    missing = [v.file for v in (*VIEWS, REALTIME) if not (features_dir / v.file).exists()]
+    if missing:
+        raise FileNotFoundError(f"{features_dir}: missing {missing}; run `nudge features build` first")
     repo_dir.mkdir(parents=True, exist_ok=True)
-    (repo_dir / "feature_store.yaml").write_text(
-        yaml.safe_dump(repo_config(config, repo_dir.resolve()))
-    )
+    (repo_dir / "feature_store.yaml").write_text(yaml.safe_dump(repo_config(config, repo_dir.resolve())))
     store = open_store(repo_dir)
-    # Feast types apply() with an invariant list of its own union; ours is a subset of it.
-    objects: list[Any] = repository_objects(config, features_dir)
-    store.apply(objects)
+    store.apply(repository_objects(config, features_dir))
     log.info("applied Feast repository %s", repo_dir)
     return store
 
 
 def materialize_latest(config: FeaturesConfig, repo_dir: Path) -> datetime:
-    """Load every feature value up to the newest snapshot into the online store."""
+    """Load the newest value of every feature (within the TTL) into the online store."""
     store = open_store(repo_dir)
-    end = _newest_snapshot(store) + pd.Timedelta(seconds=1)
+    end = data_now(store) + pd.Timedelta(seconds=1)
     start = end - pd.Timedelta(days=config.ttl_days)
     store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime())
     return end.to_pydatetime()
 
 
-def _newest_snapshot(store: FeatureStore) -> pd.Timestamp:
-    source = store.get_feature_view("customer_activity").batch_source
+def data_now(store: FeatureStore) -> pd.Timestamp:
+    """The newest snapshot time: "now" for data that stops in the past (a simulation, an import)."""
+    source = store.get_feature_view(VIEWS[0].name).batch_source
     if not isinstance(source, FileSource):
-        raise TypeError(f"customer_activity reads {type(source).__name__}, expected a FileSource")
-    path = source.path
-    stamps = pd.read_parquet(path, columns=["event_timestamp"])["event_timestamp"]
+        raise TypeError(f"{VIEWS[0].name} reads {type(source).__name__}, expected a FileSource")
+    stamps = pd.read_parquet(source.path, columns=["event_timestamp"])["event_timestamp"]
     if stamps.empty:
-        return pd.Timestamp(datetime.now(UTC))
+        raise ValueError(f"{source.path}: no feature snapshots")
     return pd.Timestamp(stamps.max())
+
+
+def push_events(store: FeatureStore, events: pd.DataFrame) -> int:
+    """Fold behaviour events (customer_id, event_type, event_timestamp) into the online store.
+
+    The pushed view holds last-event times; each event updates its own field and keeps the others,
+    so a visit does not erase the last order time.
+    """
+    unknown = sorted(set(events["event_type"]) - set(EVENT_FIELDS))
+    if unknown:
+        raise ValueError(f"event_type {unknown} not one of {sorted(EVENT_FIELDS)}")
+    ids = sorted(events[CUSTOMER_KEY].astype("int64").unique())
+    current = (
+        store.get_online_features(
+            features=[f"{REALTIME.name}:{field}" for field in REALTIME.features],
+            entity_rows=[{CUSTOMER_KEY: int(i)} for i in ids],
+        )
+        .to_df()
+        .set_index(CUSTOMER_KEY)
+    )
+    current = current.astype("float64")
+    stamps = pd.to_datetime(events["event_timestamp"], utc=True)
+    seconds = (stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    for event_type, field in EVENT_FIELDS.items():
+        mask = (events["event_type"] == event_type).to_numpy()
+        if mask.any():
+            latest = (
+                pd.Series(seconds[mask].to_numpy(), index=events.loc[mask, CUSTOMER_KEY])
+                .groupby(level=0)
+                .max()
+            )
+            current.loc[latest.index, field] = np.fmax(
+                current.loc[latest.index, field], latest.astype("float64")
+            )
+    newest = stamps.groupby(events[CUSTOMER_KEY].to_numpy()).max()
+    frame: Any = current.reset_index().assign(event_timestamp=newest.reindex(ids).to_numpy())
+    store.push(PUSH_SOURCE, frame, to=PushMode.ONLINE)
+    return len(frame)

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
+from features.catalog import model_frame
+
 log = logging.getLogger(__name__)
 
 
@@ -22,10 +24,7 @@ class ChampionModel:
     feature_names: list[str]
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        # The online store returns None (object dtype) for features a customer has no value for.
-        return np.asarray(self.model.predict_proba(features[self.feature_names].astype("float64")))[
-            :, 1
-        ]
+        return np.asarray(self.model.predict_proba(model_frame(features, self.feature_names)))[:, 1]
 
 
 def load_champion(tracking_uri: str, name: str, alias: str) -> ChampionModel:

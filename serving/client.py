@@ -21,9 +21,7 @@ def request_scores(url: str, customer_ids: list[int], timeout_s: float = 30.0) -
 def sample_customer_ids(raw_dir: Path, count: int, seed: int = 0) -> list[int]:
     """Recent buyers (churn risk is defined for them) plus one unknown id to show cold start."""
     orders = read_table(raw_dir, "orders")
-    recent = (
-        orders.sort_values("order_ts").drop_duplicates("customer_id", keep="last").tail(20 * count)
-    )
+    recent = orders.sort_values("order_ts").drop_duplicates("customer_id", keep="last").tail(20 * count)
     picked = recent["customer_id"].sample(min(count, len(recent)), random_state=seed).tolist()
     return [*map(int, picked), -1]
 

@@ -107,6 +107,4 @@ class ServerProcess:
                 pass
             time.sleep(0.5)
         self.__exit__(None, None, None)
-        raise TimeoutError(
-            f"bentoml serve not ready at {self.url} within {self.ready_timeout_s:.0f}s"
-        )
+        raise TimeoutError(f"bentoml serve not ready at {self.url} within {self.ready_timeout_s:.0f}s")

@@ -33,6 +33,4 @@ class ChurnScorer:
             )
             for cid, is_known, risk in zip(customer_ids, known, risks, strict=True)
         ]
-        return ScoresResponse(
-            model=self.champion.name, model_version=self.champion.version, scores=scores
-        )
+        return ScoresResponse(model=self.champion.name, model_version=self.champion.version, scores=scores)

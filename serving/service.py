@@ -25,9 +25,7 @@ class Nudge:
         self.config = load_config("serving", ServingConfig)
         paths = runtime_paths()
         champion = load_champion(paths.tracking_uri, self.config.churn_model, self.config.alias)
-        self.scorer = ChurnScorer(
-            open_store(paths.feature_repo), champion, self.config.churn_feature_service
-        )
+        self.scorer = ChurnScorer(open_store(paths.feature_repo), champion, self.config.churn_feature_service)
 
     @bentoml.api(route="/scores")
     def scores(

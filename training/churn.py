@@ -16,6 +16,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from configs.runtime import RuntimePaths
 from configs.schema import FeaturesConfig, TrainingConfig
 from events.store import read_table
+from features.catalog import model_frame
 from features.store import open_store
 from training.dataset import feature_columns, training_frame
 from training.labels import LABEL, churn_labels, label_cutoffs
@@ -41,9 +42,7 @@ class TrainResult:
         )
 
 
-def train_churn(
-    config: TrainingConfig, features: FeaturesConfig, paths: RuntimePaths
-) -> TrainResult:
+def train_churn(config: TrainingConfig, features: FeaturesConfig, paths: RuntimePaths) -> TrainResult:
     task = config.churn
     orders = read_table(paths.raw, "orders")
     customers = read_table(paths.raw, "customers")
@@ -60,13 +59,12 @@ def train_churn(
         frame[frame["event_timestamp"] >= test_from],
     )
     if train[LABEL].nunique() < 2 or test[LABEL].nunique() < 2:
-        raise ValueError(
-            "churn labels are single-class in train or test: need more data or cutoffs"
-        )
+        raise ValueError("churn labels are single-class in train or test: need more data or cutoffs")
 
     model = lgb.LGBMClassifier(**config.lightgbm.model_dump(), random_state=config.seed, verbose=-1)
-    model.fit(train[columns], train[LABEL])
-    metrics = _evaluate(model, test[columns], test[LABEL])
+    train_x, test_x = model_frame(train, columns), model_frame(test, columns)
+    model.fit(train_x, train[LABEL])
+    metrics = _evaluate(model, test_x, test[LABEL])
     metrics["recency_baseline_roc_auc"] = float(
         roc_auc_score(test[LABEL], test["days_since_last_orders"].fillna(1e6))
     )
@@ -77,29 +75,21 @@ def train_churn(
         mlflow.log_params({f"churn.{k}": v for k, v in task.model_dump().items()})
         mlflow.log_dict(config.model_dump(mode="json"), "config/training.json")
         mlflow.log_dict(features.model_dump(mode="json"), "config/features.json")
-        mlflow.set_tags(
-            {"task": "churn", "feature_service": task.feature_service, "git_sha": _git_sha()}
-        )
+        mlflow.set_tags({"task": "churn", "feature_service": task.feature_service, "git_sha": _git_sha()})
         mlflow.log_metrics(metrics)
         info = mlflow.lightgbm.log_model(
             model,
             name="model",
             registered_model_name=task.registered_model,
-            signature=infer_signature(
-                test[columns].head(50), _positive_scores(model, test[columns].head(50))
-            ),
-            input_example=test[columns].head(3),
+            signature=infer_signature(test_x.head(50), _positive_scores(model, test_x.head(50))),
+            input_example=test_x.head(3),
         )
     version = str(info.registered_model_version)
     set_champion(task.registered_model, version)
-    return TrainResult(
-        task.registered_model, version, run.info.run_id, metrics, len(train), len(test)
-    )
+    return TrainResult(task.registered_model, version, run.info.run_id, metrics, len(train), len(test))
 
 
-def _evaluate(
-    model: lgb.LGBMClassifier, features: pd.DataFrame, labels: pd.Series
-) -> dict[str, float]:
+def _evaluate(model: lgb.LGBMClassifier, features: pd.DataFrame, labels: pd.Series) -> dict[str, float]:
     scores = _positive_scores(model, features)
     return {
         "test_roc_auc": float(roc_auc_score(labels, scores)),

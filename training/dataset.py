@@ -15,8 +15,4 @@ def training_frame(store: FeatureStore, labels: pd.DataFrame, feature_service: s
 
 def feature_columns(store: FeatureStore, feature_service: str) -> list[str]:
     service = store.get_feature_service(feature_service)
-    return [
-        field.name
-        for projection in service.feature_view_projections
-        for field in projection.features
-    ]
+    return [field.name for projection in service.feature_view_projections for field in projection.features]

@@ -25,9 +25,7 @@ def label_cutoffs(
     return sorted(grid[::-1][:: step // snapshot_every_days])
 
 
-def churn_labels(
-    orders: pd.DataFrame, cutoffs: list[pd.Timestamp], task: ChurnTaskConfig
-) -> pd.DataFrame:
+def churn_labels(orders: pd.DataFrame, cutoffs: list[pd.Timestamp], task: ChurnTaskConfig) -> pd.DataFrame:
     """customer_id, event_timestamp (the cutoff), churned: active buyers at each cutoff."""
     order_times = orders[["customer_id", "order_ts"]].sort_values("order_ts")
     horizon = pd.Timedelta(days=task.horizon_days)
@@ -51,7 +49,5 @@ def churn_labels(
             )
         )
     if not frames:
-        raise ValueError(
-            "no label cutoffs fit in the data: simulate more days or shorten the horizon"
-        )
+        raise ValueError("no label cutoffs fit in the data: simulate more days or shorten the horizon")
     return pd.concat(frames, ignore_index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,8 @@ import pytest
 from mlflow import MlflowClient
 
 from configs.runtime import RuntimePaths
+from features.catalog import REALTIME, SERVICES, VIEWS
+from features.definitions import RECENCY_NOW
 from features.store import open_store
 from serving.champion import load_champion
 from serving.scorer import ChurnScorer
@@ -25,8 +28,11 @@ def _paths(pipeline: Pipeline) -> RuntimePaths:
 def test_feast_registry_holds_the_declared_objects(trained_pipeline: Pipeline) -> None:
     store = open_store(_paths(trained_pipeline).feature_repo)
     assert [e.name for e in store.list_entities()] == ["customer"]
-    assert [v.name for v in store.list_feature_views()] == ["customer_activity"]
-    assert "churn_v1" in [s.name for s in store.list_feature_services()]
+    expected_views = {spec.name for spec in (*VIEWS, REALTIME)}
+    assert {v.name for v in store.list_feature_views()} == expected_views
+    assert [v.name for v in store.list_on_demand_feature_views()] == [RECENCY_NOW]
+    services = {s.name for s in store.list_feature_services()}
+    assert {*SERVICES, "realtime_v1"} <= services
 
 
 def test_champion_is_registered_with_its_run_metrics(trained_pipeline: Pipeline) -> None:
@@ -47,7 +53,10 @@ def test_online_scores_match_offline_features_of_the_latest_snapshot(
     paths = _paths(trained_pipeline)
     champion = load_champion(paths.tracking_uri, "nudge-churn", "champion")
     scorer = ChurnScorer(open_store(paths.feature_repo), champion, "churn_v1")
-    snapshots = pd.read_parquet(paths.features / "customer_activity.parquet")
+    snapshots = functools.reduce(
+        lambda left, right: left.merge(right, on=["customer_id", "event_timestamp"]),
+        [pd.read_parquet(paths.features / spec.file) for spec in SERVICES["churn_v1"]],
+    )
     latest = snapshots[snapshots["event_timestamp"] == snapshots["event_timestamp"].max()]
     sample = latest.sample(20, random_state=0)
     response = scorer.score([*sample["customer_id"].tolist(), -42])

@@ -1,5 +1,7 @@
 """The feature pipeline computes what the catalog says, from strictly earlier events only."""
 
+from __future__ import annotations
+
 import itertools
 from pathlib import Path
 
@@ -9,107 +11,192 @@ import pytest
 
 from configs.schema import FeaturesConfig
 from events.store import write_dataset
-from features.catalog import ACTIVITY_FEATURES, SNAPSHOT_FILE
+from features.catalog import ACTIVITY, REALTIME, VALUE, VIEWS, all_features
 from features.pipeline import build_features, snapshot_times
 
 START = pd.Timestamp("2025-01-01", tz="UTC")
+N = 40
 
 
-def _dataset(tmp_path: Path) -> Path:
-    rng = np.random.default_rng(3)
-    n = 40
-    customers = pd.DataFrame(
+def _customers(rng: np.random.Generator) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "customer_id": np.arange(n),
-            "signup_ts": START + pd.to_timedelta(rng.uniform(0, 20, n), unit="D"),
-            "region": "r",
+            "customer_id": np.arange(100, 100 + N),
+            "signup_ts": START + pd.to_timedelta(rng.uniform(0, 20, N), unit="D"),
+            "region": rng.choice(["north", "south"], N),
             "acquisition_channel": "organic",
             "device": "ios",
             "consent_email": True,
-            "consent_sms": True,
+            "consent_sms": rng.random(N) < 0.5,
             "consent_push": True,
-            "consent_kakao": True,
+            "consent_kakao": False,
         }
     )
-    k = 400
-    owners = rng.integers(0, n, k)
-    order_ts = customers["signup_ts"].iloc[owners].reset_index(drop=True) + pd.to_timedelta(
-        rng.uniform(0, 120, k), unit="D"
+
+
+def _after_signup(customers: pd.DataFrame, owners: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    signup = customers.set_index("customer_id")["signup_ts"]
+    return signup.loc[owners].reset_index(drop=True) + pd.to_timedelta(
+        rng.uniform(0, 120, len(owners)), unit="D"
     )
-    amounts = rng.uniform(5, 100, k).round(2)
+
+
+def _dataset(root: Path) -> Path:
+    rng = np.random.default_rng(3)
+    customers = _customers(rng)
+    owners = rng.integers(100, 100 + N, 400)
+    amounts = rng.uniform(5, 100, 400).round(2)
     orders = pd.DataFrame(
         {
-            "order_id": np.arange(k),
+            "order_id": np.arange(400),
             "customer_id": owners,
-            "order_ts": order_ts,
+            "order_ts": _after_signup(customers, owners, rng),
             "gross_amount": amounts,
             "discount_amount": 0.0,
             "net_amount": amounts,
-            "n_items": 1,
+            "n_items": rng.integers(1, 4, 400),
         }
     )
-    raw = tmp_path / "raw"
-    write_dataset({"customers": customers, "orders": orders}, raw)
+    adders = rng.integers(100, 100 + N, 300)
+    carts = pd.DataFrame(
+        {
+            "customer_id": adders,
+            "session_id": np.arange(300),
+            "event_ts": _after_signup(customers, adders, rng),
+            "product_id": 1,
+            "action": "add",
+            "quantity": 1,
+            "price": 10.0,
+        }
+    )
+    raw = root / "raw"
+    write_dataset({"customers": customers, "orders": orders, "cart_events": carts}, raw)
     return raw
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
-    tmp_path = tmp_path_factory.mktemp("features")
-    raw = _dataset(tmp_path)
-    build_features(FeaturesConfig(snapshot_every_days=7), raw, tmp_path / "features")
-    return pd.read_parquet(tmp_path / "features" / SNAPSHOT_FILE), pd.read_parquet(
-        raw / "orders.parquet"
-    )
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("features")
+    raw = _dataset(root)
+    build_features(FeaturesConfig(snapshot_every_days=7), raw, root / "features", progress=False)
+    return raw, root / "features"
 
 
-def test_columns_match_the_catalog(built: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    snapshots, _ = built
-    assert list(snapshots.columns) == ["customer_id", "event_timestamp", *ACTIVITY_FEATURES]
-    assert snapshots.duplicated(["customer_id", "event_timestamp"]).sum() == 0
+def _read(features: Path, view: str) -> pd.DataFrame:
+    return pd.read_parquet(features / f"{view}.parquet")
 
 
-def test_counts_and_amounts_equal_a_direct_recount(
-    built: tuple[pd.DataFrame, pd.DataFrame],
-) -> None:
-    snapshots, orders = built
-    for row in snapshots.sample(60, random_state=1).itertuples():
+def test_every_view_has_exactly_the_catalogued_columns(built: tuple[Path, Path]) -> None:
+    _, features = built
+    for spec in (*VIEWS, REALTIME):
+        frame = _read(features, spec.name)
+        assert list(frame.columns) == ["customer_id", "event_timestamp", *spec.features]
+        assert frame.duplicated(["customer_id", "event_timestamp"]).sum() == 0
+    assert len(all_features()) >= 80
+    assert all(text.strip() for text in all_features().values())
+
+
+def test_counts_and_amounts_equal_a_direct_recount(built: tuple[Path, Path]) -> None:
+    raw, features = built
+    orders = pd.read_parquet(raw / "orders.parquet")
+    activity = _read(features, ACTIVITY.name).merge(_read(features, VALUE.name))
+    for row in activity.sample(80, random_state=1).itertuples():
         mine = orders[orders["customer_id"] == row.customer_id]
         before = mine[mine["order_ts"] < row.event_timestamp]
-        last_30 = before[before["order_ts"] >= row.event_timestamp - pd.Timedelta(days=30)]
+        in_days = {
+            d: before[before["order_ts"] >= row.event_timestamp - pd.Timedelta(days=d)]
+            for d in (1, 7, 30, 90)
+        }
         assert row.orders_total == len(before)
-        assert row.orders_30d == len(last_30)
-        assert row.orders_amount_90d == pytest.approx(
-            before[before["order_ts"] >= row.event_timestamp - pd.Timedelta(days=90)][
-                "net_amount"
-            ].sum()
-        )
+        assert [row.orders_1d, row.orders_7d, row.orders_30d, row.orders_90d] == [
+            len(in_days[d]) for d in (1, 7, 30, 90)
+        ]
+        assert row.orders_amount_90d == pytest.approx(in_days[90]["net_amount"].sum())
         if len(before):
             expected = (row.event_timestamp - before["order_ts"].max()) / pd.Timedelta(days=1)
-            assert row.days_since_last_orders == pytest.approx(expected, abs=1 / 24)
+            assert row.days_since_last_orders == pytest.approx(expected, abs=1e-4)
+            assert row.avg_basket_items == pytest.approx(before["n_items"].mean())
         else:
-            assert np.isnan(row.days_since_last_orders)
+            assert np.isnan(row.days_since_last_orders) and np.isnan(row.avg_order_value)
+
+
+def test_an_abandoned_cart_counts_only_once_24h_have_passed_without_an_order(
+    built: tuple[Path, Path],
+) -> None:
+    raw, features = built
+    carts = pd.read_parquet(raw / "cart_events.parquet")
+    orders = pd.read_parquet(raw / "orders.parquet")
+    activity = _read(features, ACTIVITY.name)
+    for row in activity.sample(60, random_state=2).itertuples():
+        mine = carts[(carts["customer_id"] == row.customer_id)]
+        theirs = orders[orders["customer_id"] == row.customer_id]["order_ts"]
+        abandoned = [
+            ts
+            for ts in mine["event_ts"]
+            if ts + pd.Timedelta(hours=24) < row.event_timestamp
+            and not ((theirs >= ts) & (theirs < ts + pd.Timedelta(hours=24))).any()
+        ]
+        assert row.abandoned_carts_total == len(abandoned)
 
 
 def test_no_feature_uses_data_at_or_after_its_timestamp(tmp_path: Path) -> None:
     """Leakage: adding events at or after a snapshot time must not change that snapshot."""
     raw = _dataset(tmp_path)
-    build_features(FeaturesConfig(), raw, tmp_path / "a")
-    first = pd.read_parquet(tmp_path / "a" / SNAPSHOT_FILE)
-    cut = first["event_timestamp"].sort_values().unique()[3]
+    build_features(FeaturesConfig(), raw, tmp_path / "a", progress=False)
+    first = {v.name: _read(tmp_path / "a", v.name) for v in VIEWS}
+    cut = first[ACTIVITY.name]["event_timestamp"].sort_values().unique()[5]
     orders = pd.read_parquet(raw / "orders.parquet")
-    customers = pd.read_parquet(raw / "customers.parquet")
     future = orders.sample(50, random_state=2).assign(order_ts=cut)
     future["order_id"] += 10_000
-    write_dataset({"customers": customers, "orders": pd.concat([orders, future])}, raw)
-    build_features(FeaturesConfig(), raw, tmp_path / "b")
-    second = pd.read_parquet(tmp_path / "b" / SNAPSHOT_FILE)
-    upto = first[first["event_timestamp"] <= cut].reset_index(drop=True)
-    pd.testing.assert_frame_equal(
-        upto, second[second["event_timestamp"] <= cut].reset_index(drop=True)
+    tables = {name: pd.read_parquet(raw / f"{name}.parquet") for name in ("customers", "cart_events")}
+    write_dataset({**tables, "orders": pd.concat([orders, future])}, raw)
+    build_features(FeaturesConfig(), raw, tmp_path / "b", progress=False)
+    for view in VIEWS:
+        before, after = first[view.name], _read(tmp_path / "b", view.name)
+        upto = before["event_timestamp"] <= cut
+        pd.testing.assert_frame_equal(
+            before[upto].reset_index(drop=True),
+            after[after["event_timestamp"] <= cut].reset_index(drop=True),
+        )
+    later = first[ACTIVITY.name]["event_timestamp"] > cut
+    new_activity = _read(tmp_path / "b", ACTIVITY.name)
+    assert (
+        new_activity[new_activity["event_timestamp"] > cut]["orders_total"].sum()
+        > first[ACTIVITY.name][later]["orders_total"].sum()
     )
-    later = second[second["event_timestamp"] > cut]["orders_total"].sum()
-    assert later > first[first["event_timestamp"] > cut]["orders_total"].sum()
+
+
+def test_early_life_counts_stop_at_the_window_and_at_the_snapshot(built: tuple[Path, Path]) -> None:
+    raw, features = built
+    orders = pd.read_parquet(raw / "orders.parquet")
+    customers = pd.read_parquet(raw / "customers.parquet").set_index("customer_id")
+    early = _read(features, "customer_early_life")
+    for row in early.sample(60, random_state=3).itertuples():
+        signup = customers.loc[row.customer_id, "signup_ts"]
+        end = min(row.event_timestamp, signup + pd.Timedelta(days=7))
+        mine = orders[
+            (orders["customer_id"] == row.customer_id)
+            & (orders["order_ts"] >= signup)
+            & (orders["order_ts"] < end)
+        ]
+        assert row.orders_first_7d == len(mine)
+        assert row.revenue_first_7d == pytest.approx(mine["net_amount"].sum())
+
+
+def test_profile_and_realtime_views(built: tuple[Path, Path]) -> None:
+    raw, features = built
+    profile = _read(features, "customer_profile")
+    customers = pd.read_parquet(raw / "customers.parquet").set_index("customer_id")
+    row = profile.iloc[-1]
+    assert row["region"] == customers.loc[row["customer_id"], "region"]
+    assert row["consented_channels"] == 2 + customers.loc[row["customer_id"], "consent_sms"]
+    realtime = _read(features, REALTIME.name)
+    orders = pd.read_parquet(raw / "orders.parquet")
+    last = realtime.iloc[-1]
+    mine = orders[
+        (orders["customer_id"] == last["customer_id"]) & (orders["order_ts"] < last["event_timestamp"])
+    ]
+    assert last["last_order_epoch_s"] == pytest.approx(mine["order_ts"].max().timestamp())
 
 
 def test_snapshot_grid_ends_after_the_last_event() -> None:

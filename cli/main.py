@@ -17,9 +17,7 @@ from configs.loader import load_config
 from configs.runtime import runtime_paths
 from configs.schema import FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
 
-app = typer.Typer(
-    help="Nudge: churn, conversion and next-best-action by uplift.", no_args_is_help=True
-)
+app = typer.Typer(help="Nudge: churn, conversion and next-best-action by uplift.", no_args_is_help=True)
 features_app = typer.Typer(help="Build features, apply the Feast repository, materialize online.")
 import_app = typer.Typer(help="Import real data into the event contract.")
 app.add_typer(features_app, name="features")
@@ -61,19 +59,13 @@ def simulate(
 
 @import_app.command("transactions")
 def import_transactions(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV or parquet transaction log."
-    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or parquet transaction log."),
     customer_col: str = typer.Option("CustomerID", help="Customer id column."),
     time_col: str = typer.Option("InvoiceDate", help="Transaction time column."),
-    amount_col: str = typer.Option(
-        None, help="Line amount column; or give --quantity-col and --price-col."
-    ),
+    amount_col: str = typer.Option(None, help="Line amount column; or give --quantity-col and --price-col."),
     quantity_col: str = typer.Option(None, help="Quantity column (negative = return)."),
     price_col: str = typer.Option(None, help="Unit price column."),
-    order_col: str = typer.Option(
-        None, help="Order/invoice id column (lines are grouped into orders)."
-    ),
+    order_col: str = typer.Option(None, help="Order/invoice id column (lines are grouped into orders)."),
     product_col: str = typer.Option(None, help="Product id column."),
     category_col: str = typer.Option(None, help="Category column (defaults to product)."),
     region_col: str = typer.Option(None, help="Customer region column."),
@@ -99,14 +91,10 @@ def import_transactions(
 
 @import_app.command("rct")
 def import_rct(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV or parquet RCT export."
-    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or parquet RCT export."),
     treatment_col: str = typer.Option("segment", help="Arm column."),
     outcome_col: str = typer.Option("visit", help="Binary outcome column."),
-    control_value: str = typer.Option(
-        "No E-Mail", help="Value of the treatment column meaning holdout."
-    ),
+    control_value: str = typer.Option("No E-Mail", help="Value of the treatment column meaning holdout."),
     spend_col: str = typer.Option(None, help="Optional spend column (becomes order amounts)."),
     region_col: str = typer.Option(None, help="Customer region column (Hillstrom: zip_code)."),
     channel_col: str = typer.Option(

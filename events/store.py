@@ -39,21 +39,16 @@ def validate_table(name: str, frame: pd.DataFrame, source: str | Path) -> pd.Dat
         raise ContractError(_describe_failures(name, source, frame, err.failure_cases)) from None
 
 
-def _describe_failures(
-    name: str, source: str | Path, frame: pd.DataFrame, cases: pd.DataFrame
-) -> str:
+def _describe_failures(name: str, source: str | Path, frame: pd.DataFrame, cases: pd.DataFrame) -> str:
     lines = [f"{source}: table {name!r} breaks the contract"]
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         rows = group["index"].dropna().astype(int).unique()[:_MAX_BAD_ROWS].tolist()
         values = group["failure_case"].head(_MAX_BAD_ROWS).tolist()
         lines.append(
-            f"  column {column!r} fails {check}: {len(group)} row(s), first rows {rows} "
-            f"with values {values}"
+            f"  column {column!r} fails {check}: {len(group)} row(s), first rows {rows} with values {values}"
         )
         if rows and column in frame.columns:
-            lines.append(
-                f"    {frame.loc[frame.index.isin(rows)].head(_MAX_BAD_ROWS).to_dict('records')}"
-            )
+            lines.append(f"    {frame.loc[frame.index.isin(rows)].head(_MAX_BAD_ROWS).to_dict('records')}")
     return "\n".join(lines)
 
 
@@ -66,10 +61,7 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str, i
     for required in REQUIRED_TABLES:
         if required not in tables:
             raise ContractError(f"{dest}: dataset lacks required table {required!r}")
-    valid = {
-        name: validate_table(name, frame, f"{dest}/{name}.parquet")
-        for name, frame in tables.items()
-    }
+    valid = {name: validate_table(name, frame, f"{dest}/{name}.parquet") for name, frame in tables.items()}
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".{dest.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()

@@ -25,9 +25,7 @@ class Pipeline:
             [NUDGE, *args], env=self.env, cwd=self.root, capture_output=True, text=True, timeout=600
         )
         if check and result.returncode != 0:
-            raise AssertionError(
-                f"nudge {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-            )
+            raise AssertionError(f"nudge {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
 

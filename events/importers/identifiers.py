@@ -52,10 +52,7 @@ def _hashed_ids(texts: np.ndarray | pd.Index) -> np.ndarray:
     # Python's hash() is salted per process, pandas' hash_array is an implementation detail;
     # BLAKE2b is fixed by its RFC, so ids survive upgrades.
     return np.fromiter(
-        (
-            int.from_bytes(hashlib.blake2b(str(t).encode(), digest_size=8).digest(), "big") >> 1
-            for t in texts
-        ),
+        (int.from_bytes(hashlib.blake2b(str(t).encode(), digest_size=8).digest(), "big") >> 1 for t in texts),
         dtype="int64",
         count=len(texts),
     )

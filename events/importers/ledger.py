@@ -50,8 +50,7 @@ def _by_key(lines: pd.DataFrame, source: Path, what: str) -> pd.DataFrame:
     if len(shared):
         keys = lines.loc[lines["key_id"].isin(shared.index[:5]), "key"].unique().tolist()
         raise ContractError(
-            f"{source}: {len(shared):,} {what} id(s) have lines of more than one customer, "
-            f"e.g. {keys}"
+            f"{source}: {len(shared):,} {what} id(s) have lines of more than one customer, e.g. {keys}"
         )
     return grouped.drop(columns="other_customer").reset_index()
 
@@ -73,9 +72,7 @@ def _orders(grouped: pd.DataFrame) -> pd.DataFrame:
 
 def _refunds(grouped: pd.DataFrame, orders: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Refunds linked to an order, and the number of return lines with none to link to."""
-    candidates = orders[["customer_id", "order_ts", "order_id"]].sort_values(
-        ["order_ts", "order_id"]
-    )
+    candidates = orders[["customer_id", "order_ts", "order_id"]].sort_values(["order_ts", "order_id"])
     # An order and its same-minute cancellation share a timestamp, hence exact matches count.
     linked = pd.merge_asof(
         grouped.sort_values(["ts", "key_id"]),

@@ -135,9 +135,7 @@ def _outcome(raw: pd.DataFrame, path: Path, column: str) -> pd.Series:
     values = fields.numbers(raw[column], path, column)
     non_binary = ~values.isin([0.0, 1.0])
     if non_binary.any():
-        raise fields.bad_values(
-            path, column, "value(s) other than 0 and 1", raw[column][non_binary]
-        )
+        raise fields.bad_values(path, column, "value(s) other than 0 and 1", raw[column][non_binary])
     return values == 1.0
 
 

@@ -16,9 +16,7 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")
 
 
-def read_source(
-    path: Path, columns: Iterable[str | None], *, text: Collection[str] = ()
-) -> pd.DataFrame:
+def read_source(path: Path, columns: Iterable[str | None], *, text: Collection[str] = ()) -> pd.DataFrame:
     """Every column of the CSV or parquet file at `path`, with a 0-based RangeIndex of data rows.
 
     `columns` are the ones the import needs (None entries are options not given); a missing one
@@ -29,9 +27,7 @@ def read_source(
     frame = _read(path, [c for c in wanted if c in text])
     missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
     if missing:
-        raise ContractError(
-            f"{path}: missing column(s) {missing}; the file has {list(frame.columns)}"
-        )
+        raise ContractError(f"{path}: missing column(s) {missing}; the file has {list(frame.columns)}")
     log.info("read %d rows x %d columns from %s", len(frame), frame.shape[1], path)
     return frame.reset_index(drop=True)
 

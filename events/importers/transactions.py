@@ -144,9 +144,7 @@ def _parse(raw: pd.DataFrame, path: Path, columns: TransactionColumns) -> pd.Dat
             "line_amount": line_amount,
             "product": product,
             # Without a category column the product id is the finest category there is.
-            "category": _label_or(raw, columns.category, "unknown")
-            if columns.category
-            else product,
+            "category": _label_or(raw, columns.category, "unknown") if columns.category else product,
             "region": _label_or(raw, columns.region, None),
         },
         index=index,

@@ -24,16 +24,10 @@ def service_url(trained_pipeline: Pipeline) -> Iterator[str]:
 
 
 def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
-    snapshots = pd.read_parquet(
-        trained_pipeline.data_dir / "features" / "customer_activity.parquet"
-    )
-    ids = snapshots.loc[
-        snapshots["event_timestamp"] == snapshots["event_timestamp"].max(), "customer_id"
-    ]
+    snapshots = pd.read_parquet(trained_pipeline.data_dir / "features" / "customer_activity.parquet")
+    ids = snapshots.loc[snapshots["event_timestamp"] == snapshots["event_timestamp"].max(), "customer_id"]
     known = [int(i) for i in ids.head(5)]
-    response = httpx.post(
-        f"{service_url}/scores", json={"customer_ids": [*known, 10**9]}, timeout=30
-    )
+    response = httpx.post(f"{service_url}/scores", json={"customer_ids": [*known, 10**9]}, timeout=30)
     assert response.status_code == 200
     body = response.json()
     assert body["model"] == "nudge-churn" and body["model_version"] == "1"
@@ -57,9 +51,7 @@ def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
         ({"customer_ids": list(range(51))}, "at most 50"),
     ],
 )
-def test_bad_requests_get_a_clear_4xx(
-    service_url: str, body: dict[str, object], fragment: str
-) -> None:
+def test_bad_requests_get_a_clear_4xx(service_url: str, body: dict[str, object], fragment: str) -> None:
     response = httpx.post(f"{service_url}/scores", json=body, timeout=30)
     assert 400 <= response.status_code < 500
     assert fragment in response.text

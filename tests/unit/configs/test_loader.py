@@ -15,9 +15,7 @@ def test_precedence_file_then_environment_then_overrides(tmp_path: Path) -> None
     user = tmp_path / "sim.yaml"
     user.write_text("customers: 500\ndays: 60\n")
     env = {"NUDGE_SIMULATION__DAYS": "90", "NUDGE_SIMULATION__SEED": "3"}
-    config = load_config(
-        "simulation", SimulationConfig, user, {"seed": 11, "days": None}, environ=env
-    )
+    config = load_config("simulation", SimulationConfig, user, {"seed": 11, "days": None}, environ=env)
     assert (config.customers, config.days, config.seed) == (500, 90, 11)
 
 

@@ -20,9 +20,7 @@ from events.store import ContractError, read_dataset, read_table
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 ONLINE_RETAIL = DATA / "online_retail" / "online_retail.parquet"
 HILLSTROM = (
-    DATA
-    / "hillstrom"
-    / "Kevin_Hillstrom_MineThatData_E-MailAnalytics_DataMiningChallenge_2008.03.20.csv"
+    DATA / "hillstrom" / "Kevin_Hillstrom_MineThatData_E-MailAnalytics_DataMiningChallenge_2008.03.20.csv"
 )
 needs_data = pytest.mark.skipif(
     not DATA.is_dir(), reason=f"real data folder {DATA} is absent (expected ../shared/data)"
@@ -82,9 +80,7 @@ def retail_lines() -> pd.DataFrame:
 
 
 @needs_data
-def test_retail_customers_are_the_known_buyers(
-    retail: Imported, retail_lines: pd.DataFrame
-) -> None:
+def test_retail_customers_are_the_known_buyers(retail: Imported, retail_lines: pd.DataFrame) -> None:
     report, tables = retail
     buyers = retail_lines.loc[~retail_lines["cancelled"], "CustomerID"].astype("int64")
     assert report.rows_read == 541_909
@@ -170,9 +166,7 @@ def test_hillstrom_arms_become_campaigns_with_a_shared_control(
         treated = mine[mine["arm"] == "treatment"]
         holdout = mine[mine["arm"] == "holdout"]
         assert set(treated["customer_id"]) == set(np.flatnonzero(hillstrom_csv["segment"] == label))
-        assert set(holdout["customer_id"]) == set(
-            np.flatnonzero(hillstrom_csv["segment"] == "No E-Mail")
-        )
+        assert set(holdout["customer_id"]) == set(np.flatnonzero(hillstrom_csv["segment"] == "No E-Mail"))
         assert treated["assignment_probability"].eq(arms[label] / 64_000).all()
         assert holdout["assignment_probability"].eq(control / 64_000).all()
     messages = tables["messages"]
@@ -181,16 +175,13 @@ def test_hillstrom_arms_become_campaigns_with_a_shared_control(
 
 
 @needs_data
-def test_hillstrom_visit_uplift_survives_the_import(
-    hillstrom: Dataset, hillstrom_csv: pd.DataFrame
-) -> None:
+def test_hillstrom_visit_uplift_survives_the_import(hillstrom: Dataset, hillstrom_csv: pd.DataFrame) -> None:
     _, tables = hillstrom
     assignments = tables["campaign_assignments"]
     window = tables["campaigns"].set_index("campaign_id").loc["womens_email"]
     sessions = tables["sessions"]
     in_window = sessions[
-        (sessions["session_start"] >= window["start_ts"])
-        & (sessions["session_start"] < window["end_ts"])
+        (sessions["session_start"] >= window["start_ts"]) & (sessions["session_start"] < window["end_ts"])
     ]
     womens = assignments[assignments["campaign_id"] == "womens_email"].assign(
         visited=lambda a: a["customer_id"].isin(in_window["customer_id"])
@@ -251,9 +242,7 @@ SMALL_COLUMNS = TransactionColumns(
 
 
 def test_small_log_drops_counts_and_links_returns(tmp_path: Path) -> None:
-    report = import_transactions(
-        _csv(tmp_path / "log.csv", SMALL_LOG), tmp_path / "raw", SMALL_COLUMNS
-    )
+    report = import_transactions(_csv(tmp_path / "log.csv", SMALL_LOG), tmp_path / "raw", SMALL_COLUMNS)
     assert report.rows_read == 13
     assert report.dropped == {
         "missing_customer": 1,
@@ -388,9 +377,7 @@ def test_rct_failure_leaves_dataset_and_covariates_unchanged(tmp_path: Path) -> 
     ]
     before = _snapshot(tmp_path / "data")
     bad = _csv(tmp_path / "bad.csv", SMALL_RCT.replace("Womens E-Mail,1,", "Womens E-Mail,2,"))
-    with pytest.raises(
-        ContractError, match=r"'visit' has 1 value\(s\) other than 0 and 1; first rows \[2\]"
-    ):
+    with pytest.raises(ContractError, match=r"'visit' has 1 value\(s\) other than 0 and 1; first rows \[2\]"):
         import_rct(bad, dest, HILLSTROM_COLUMNS)
     wrong_control = RctColumns("segment", "visit", "Control")
     with pytest.raises(ContractError, match=r"control rows \('Control'\).*'No E-Mail'"):

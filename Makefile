@@ -36,9 +36,11 @@ demo: install ## Simulate, build features, train, register, serve and show live 
 	$(NUDGE) scores
 
 test: install ## Run the default test suite (unit, integration, e2e; not slow)
+	scripts/redis.sh start
 	$(BIN)/pytest -m "not slow"
 
 test-slow: install ## Run only the slow tests
+	scripts/redis.sh start
 	$(BIN)/pytest -m slow
 
 lint: install ## ruff lint + format check, mypy on training/ and serving/
@@ -47,7 +49,9 @@ lint: install ## ruff lint + format check, mypy on training/ and serving/
 	$(BIN)/mypy training serving
 
 bench: install ## Run the benchmarks; figures land in benchmarks/results/
+	scripts/redis.sh start
 	$(BIN)/python benchmarks/simulator_throughput.py
+	$(BIN)/python benchmarks/feature_store.py
 
 clean: ## Remove generated data, MLflow store and the venv
 	rm -rf data mlruns/* $(VENV)

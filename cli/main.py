@@ -153,6 +153,21 @@ def features_materialize(config: Path = ConfigOption) -> None:
     console.print(f"materialized features up to {rows}")
 
 
+@features_app.command("push")
+def features_push(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV/parquet: customer_id, event_type, event_timestamp."
+    ),
+) -> None:
+    """Push fresh behaviour events (visit, cart_add, order) to the online store."""
+    from events.importers.source import read_source
+    from features.store import open_store, push_events
+
+    events = read_source(file, ["customer_id", "event_type", "event_timestamp"])
+    updated = push_events(open_store(runtime_paths().feature_repo), events)
+    console.print(f"updated the real-time features of {updated:,} customers")
+
+
 @app.command()
 def train(config: Path = ConfigOption) -> None:
     """Train the churn model on a point-in-time training set; log and register it in MLflow."""

@@ -72,3 +72,6 @@ class ServingConfig(StrictModel):
     alias: str = "champion"
     churn_feature_service: str = "churn_v1"
     max_customers_per_request: int = Field(1000, ge=1)
+    # "data": now is the newest feature snapshot (simulations and imports end in the past);
+    # "wall": the real clock, for live deployments.
+    clock: Literal["data", "wall"] = "data"

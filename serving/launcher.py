@@ -26,8 +26,10 @@ def serve_command(config: ServingConfig) -> list[str]:
     return [str(bentoml), "serve", SERVICE, "--host", config.host, "--port", str(config.port)]
 
 
-def service_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+def service_environment(config: ServingConfig, base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
+    # The service process loads its own config; hand it exactly the one resolved here.
+    env.update({f"NUDGE_SERVING__{key.upper()}": str(value) for key, value in config.model_dump().items()})
     env.setdefault("BENTOML_DO_NOT_TRACK", "True")
     env.setdefault("FEAST_USAGE", "False")
     env.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
@@ -38,7 +40,7 @@ def service_environment(base: Mapping[str, str] | None = None) -> dict[str, str]
 
 
 def serve_forever(config: ServingConfig) -> None:
-    subprocess.run(serve_command(config), env=service_environment(), cwd=_PROJECT_ROOT, check=True)
+    subprocess.run(serve_command(config), env=service_environment(config), cwd=_PROJECT_ROOT, check=True)
 
 
 class ServerProcess:
@@ -68,7 +70,7 @@ class ServerProcess:
             output = self.log_file.open("ab")
         self.process = subprocess.Popen(
             serve_command(self.config),
-            env=service_environment(self.env),
+            env=service_environment(self.config, self.env),
             cwd=_PROJECT_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT if output else None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 
 class CustomerScore(BaseModel):
@@ -11,6 +13,7 @@ class CustomerScore(BaseModel):
     customer_id: int
     known: bool
     churn_risk: float | None
+    features_as_of: str | None
     reason: str
 
 
@@ -19,4 +22,19 @@ class ScoresResponse(BaseModel):
 
     model: str
     model_version: str
+    scored_at: str
     scores: list[CustomerScore]
+
+
+class BehaviourEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    event_type: Literal["visit", "cart_add", "order"]
+    event_timestamp: AwareDatetime
+
+
+class EventsAccepted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customers_updated: int

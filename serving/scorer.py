@@ -2,35 +2,52 @@
 
 from __future__ import annotations
 
-import numpy as np
-from feast import FeatureStore
+from datetime import UTC, datetime
 
+import numpy as np
+
+from features.online import OnlineReader
 from serving.champion import ChampionModel
 from serving.schemas import CustomerScore, ScoresResponse
 
-_PRESENCE_FEATURE = "tenure_days"
-
 
 class ChurnScorer:
-    def __init__(self, store: FeatureStore, champion: ChampionModel, feature_service: str) -> None:
-        self.store = store
+    def __init__(self, reader: OnlineReader, champion: ChampionModel) -> None:
+        self.reader = reader
         self.champion = champion
-        self.service = store.get_feature_service(feature_service)
 
     def score(self, customer_ids: list[int]) -> ScoresResponse:
-        rows = [{"customer_id": int(cid)} for cid in customer_ids]
-        features = self.store.get_online_features(features=self.service, entity_rows=rows).to_df()
-        known = features[_PRESENCE_FEATURE].notna().to_numpy()
-        risks = np.full(len(rows), np.nan)
-        if known.any():
-            risks[known] = self.champion.predict_proba(features.loc[known])
+        vectors = self.reader.read(customer_ids)
+        risks = np.full(len(customer_ids), np.nan)
+        if vectors.fresh.any():
+            risks[vectors.fresh] = self.champion.predict_proba(vectors.features.loc[vectors.fresh])
         scores = [
             CustomerScore(
                 customer_id=cid,
-                known=bool(is_known),
-                churn_risk=float(risk) if is_known else None,
-                reason="scored by champion model" if is_known else "cold start: no online features",
+                known=bool(fresh),
+                churn_risk=float(risk) if fresh else None,
+                features_as_of=_iso(as_of),
+                reason=_reason(bool(fresh), as_of, self.reader.ttl_s),
             )
-            for cid, is_known, risk in zip(customer_ids, known, risks, strict=True)
+            for cid, fresh, risk, as_of in zip(
+                customer_ids, vectors.fresh, risks, vectors.as_of_epoch_s, strict=True
+            )
         ]
-        return ScoresResponse(model=self.champion.name, model_version=self.champion.version, scores=scores)
+        return ScoresResponse(
+            model=self.champion.name,
+            model_version=self.champion.version,
+            scored_at=datetime.fromtimestamp(self.reader.clock(), UTC).isoformat(),
+            scores=scores,
+        )
+
+
+def _iso(epoch_s: float) -> str | None:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat() if epoch_s > 0 else None
+
+
+def _reason(fresh: bool, as_of: float, ttl_s: float) -> str:
+    if fresh:
+        return "scored by champion model"
+    if as_of <= 0:
+        return "cold start: no online features"
+    return f"cold start: features older than the {ttl_s / 86400:.0f}-day TTL"

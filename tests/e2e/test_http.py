@@ -38,6 +38,7 @@ def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
         "customer_id": 10**9,
         "known": False,
         "churn_risk": None,
+        "features_as_of": None,
         "reason": "cold start: no online features",
     }
 
@@ -60,3 +61,18 @@ def test_bad_requests_get_a_clear_4xx(service_url: str, body: dict[str, object],
 def test_health_endpoints(service_url: str) -> None:
     assert httpx.get(f"{service_url}/livez", timeout=5).status_code == 200
     assert httpx.get(f"{service_url}/readyz", timeout=5).status_code == 200
+
+
+def test_pushed_events_reach_the_online_store(service_url: str, trained_pipeline: Pipeline) -> None:
+    from features.store import open_store
+
+    event = {"customer_id": 10**9 + 7, "event_type": "visit", "event_timestamp": "2031-01-02T03:04:05Z"}
+    response = httpx.post(f"{service_url}/events", json={"events": [event]}, timeout=30)
+    assert response.status_code == 200 and response.json() == {"customers_updated": 1}
+    store = open_store(trained_pipeline.data_dir / "feature_repo")
+    row = store.get_online_features(
+        features=["customer_realtime:last_visit_epoch_s"], entity_rows=[{"customer_id": 10**9 + 7}]
+    ).to_dict()
+    assert row["last_visit_epoch_s"] == [1925089445.0]
+    bad = httpx.post(f"{service_url}/events", json={"events": [{**event, "event_type": "dance"}]}, timeout=30)
+    assert bad.status_code == 400 and "event_type" in bad.text

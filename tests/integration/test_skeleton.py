@@ -12,9 +12,11 @@ from mlflow import MlflowClient
 from configs.runtime import RuntimePaths
 from features.catalog import REALTIME, SERVICES, VIEWS
 from features.definitions import RECENCY_NOW
+from features.online import OnlineReader
 from features.store import open_store
 from serving.champion import load_champion
 from serving.scorer import ChurnScorer
+from serving.service import make_clock
 from tests.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -52,7 +54,8 @@ def test_online_scores_match_offline_features_of_the_latest_snapshot(
 ) -> None:
     paths = _paths(trained_pipeline)
     champion = load_champion(paths.tracking_uri, "nudge-churn", "champion")
-    scorer = ChurnScorer(open_store(paths.feature_repo), champion, "churn_v1")
+    store = open_store(paths.feature_repo)
+    scorer = ChurnScorer(OnlineReader(store, "churn_v1", make_clock("data", store)), champion)
     snapshots = functools.reduce(
         lambda left, right: left.merge(right, on=["customer_id", "event_timestamp"]),
         [pd.read_parquet(paths.features / spec.file) for spec in SERVICES["churn_v1"]],
@@ -77,3 +80,17 @@ def test_cli_reports_bad_config_clearly_and_writes_nothing(
     assert result.returncode == 2
     assert "customerz" in result.stdout and "Traceback" not in result.stdout + result.stderr
     assert sorted(p.name for p in (trained_pipeline.data_dir / "raw").iterdir()) == before
+
+
+def test_features_past_their_ttl_are_not_served_as_fresh(trained_pipeline: Pipeline) -> None:
+    paths = _paths(trained_pipeline)
+    store = open_store(paths.feature_repo)
+    champion = load_champion(paths.tracking_uri, "nudge-churn", "champion")
+    snapshots = pd.read_parquet(paths.features / "customer_profile.parquet")
+    ids = snapshots[snapshots["event_timestamp"] == snapshots["event_timestamp"].max()]["customer_id"]
+    later = make_clock("data", store)() + 400 * 86400  # beyond the 120-day TTL
+    response = ChurnScorer(OnlineReader(store, "churn_v1", lambda: later), champion).score(
+        ids.head(3).tolist()
+    )
+    assert [s.known for s in response.scores] == [False] * 3
+    assert all("TTL" in s.reason and s.features_as_of for s in response.scores)

@@ -44,6 +44,9 @@ class LightGBMParams(StrictModel):
     subsample: float = Field(0.8, gt=0, le=1)
     subsample_freq: int = 1
     colsample_bytree: float = Field(0.8, gt=0, le=1)
+    # 0 = the cores this process may use. LightGBM's own default asks OpenMP, which can see the
+    # host's cores inside a container and oversubscribe: 60 s instead of 3 s on 2 cores.
+    n_jobs: int = Field(0, ge=0)
 
 
 class ChurnTaskConfig(StrictModel):

@@ -70,10 +70,14 @@ def apply_repository(config: FeaturesConfig, features_dir: Path, repo_dir: Path)
 
 
 def materialize_latest(config: FeaturesConfig, repo_dir: Path) -> datetime:
-    """Load the newest value of every feature (within the TTL) into the online store."""
+    """Load the newest value of every feature into the online store.
+
+    Every customer has a row in the newest snapshot, so reading just that snapshot is enough and
+    avoids re-writing every older row only to overwrite it.
+    """
     store = open_store(repo_dir)
     end = data_now(store) + pd.Timedelta(seconds=1)
-    start = end - pd.Timedelta(days=config.ttl_days)
+    start = end - pd.Timedelta(hours=1)
     store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime())
     return end.to_pydatetime()
 

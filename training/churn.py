@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+from importlib.metadata import version
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -61,7 +63,9 @@ def train_churn(config: TrainingConfig, features: FeaturesConfig, paths: Runtime
     if train[LABEL].nunique() < 2 or test[LABEL].nunique() < 2:
         raise ValueError("churn labels are single-class in train or test: need more data or cutoffs")
 
-    model = lgb.LGBMClassifier(**config.lightgbm.model_dump(), random_state=config.seed, verbose=-1)
+    params = config.lightgbm.model_dump()
+    params["n_jobs"] = params["n_jobs"] or len(os.sched_getaffinity(0))
+    model = lgb.LGBMClassifier(**params, random_state=config.seed, verbose=-1)
     train_x, test_x = model_frame(train, columns), model_frame(test, columns)
     model.fit(train_x, train[LABEL])
     metrics = _evaluate(model, test_x, test[LABEL])
@@ -84,6 +88,8 @@ def train_churn(config: TrainingConfig, features: FeaturesConfig, paths: Runtime
             # No input example: MLflow round-trips it through JSON, which drops the categorical
             # dtypes LightGBM needs, and then reports a spurious validation failure.
             signature=infer_signature(test_x.head(50), _positive_scores(model, test_x.head(50))),
+            # Stated, not inferred: inference re-loads the model in a subprocess (~10 s).
+            pip_requirements=_model_requirements(),
         )
     version = str(info.registered_model_version)
     set_champion(task.registered_model, version)
@@ -99,6 +105,10 @@ def _evaluate(model: lgb.LGBMClassifier, features: pd.DataFrame, labels: pd.Seri
         "test_brier": float(brier_score_loss(labels, scores)),
         "test_churn_rate": float(labels.mean()),
     }
+
+
+def _model_requirements() -> list[str]:
+    return [f"{name}=={version(name)}" for name in ("lightgbm", "pandas", "numpy", "scikit-learn")]
 
 
 def _positive_scores(model: lgb.LGBMClassifier, features: pd.DataFrame) -> np.ndarray:

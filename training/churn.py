@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from importlib.metadata import version
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import lightgbm as lgb
 import mlflow

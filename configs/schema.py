@@ -18,7 +18,7 @@ class SimulationConfig(StrictModel):
     seed: int = 7
     start_date: date = date(2025, 1, 1)
     # Ground truth is written at every cutoff, spaced this many days apart, for this horizon.
-    cutoff_every_days: int = Field(30, ge=1)
+    cutoff_every_days: int = Field(28, ge=1)
     horizon_days: int = Field(30, ge=1)
     # Days a campaign treatment keeps acting after assignment; also the campaign outcome window.
     campaign_window_days: int = Field(14, ge=1)

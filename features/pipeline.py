@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from rich.progress import Progress
 
 from configs.schema import FeaturesConfig
+from events.calendar import grid_after
 from features.catalog import REALTIME, STRING_FEATURES, VIEWS, ViewSpec
 from features.snapshot import (
     Columns,
@@ -58,10 +59,9 @@ class FeatureBuildReport:
 
 
 def snapshot_times(first: pd.Timestamp, last: pd.Timestamp, every_days: int) -> list[pd.Timestamp]:
-    """Midnights every `every_days` from the day after `first`, plus the midnight after `last`."""
-    start = first.normalize() + pd.Timedelta(days=1)
+    """Calendar-grid midnights after `first` (events.calendar), plus the midnight after `last`."""
     end = last.normalize() + pd.Timedelta(days=1)
-    grid = list(pd.date_range(start, end, freq=f"{every_days}D"))
+    grid = grid_after(first, end, every_days)
     return grid if grid and grid[-1] == end else [*grid, end]
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from configs.schema import ChurnTaskConfig
+from events.calendar import grid_after
 
 LABEL = "churned"
 
@@ -16,13 +17,14 @@ def label_cutoffs(
     task: ChurnTaskConfig,
     snapshot_every_days: int,
 ) -> list[pd.Timestamp]:
-    """Cutoffs on the feature snapshot grid whose whole horizon lies inside the data."""
-    step = max(1, task.cutoff_every_days // snapshot_every_days) * snapshot_every_days
-    start = first_day.normalize() + pd.Timedelta(days=1)
+    """Calendar-grid cutoffs (a subset of the snapshot times) whose whole horizon is in the data."""
+    if task.cutoff_every_days % snapshot_every_days:
+        raise ValueError(
+            f"cutoff_every_days ({task.cutoff_every_days}) must be a multiple of "
+            f"snapshot_every_days ({snapshot_every_days}) so every cutoff has fresh features"
+        )
     latest = last_event.normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=task.horizon_days)
-    grid = pd.date_range(start, latest, freq=f"{snapshot_every_days}D")
-    # Anchor on the newest cutoff so the test set is as recent as the data allows.
-    return sorted(grid[::-1][:: step // snapshot_every_days])
+    return grid_after(first_day, latest, task.cutoff_every_days)
 
 
 def churn_labels(orders: pd.DataFrame, cutoffs: list[pd.Timestamp], task: ChurnTaskConfig) -> pd.DataFrame:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 from rich.progress import track
 
 from configs.schema import SimulationConfig
+from events.calendar import on_grid
 from events.simulator import hazard
 from events.simulator.actions import ACTIONS
 from events.simulator.campaigns import CampaignLog, run_campaigns
@@ -69,12 +71,12 @@ def run(
     world = World(timeline, traits, CustomerState.empty(config.customers), product_prices())
     actions = ACTIONS if campaigns else ()
     for day in _days(config.days, progress):
-        if day % config.cutoff_every_days == 0:
+        if on_grid(config.start_date + timedelta(days=day), config.cutoff_every_days):
             _cutoff(world, day)
         before = signed_up_by(signup_day, day - 1)
         run_campaigns(rng, day, before, traits, world.state, timeline, world.campaigns, actions)
         _live(rng, day, world)
-    if config.days % config.cutoff_every_days == 0:
+    if on_grid(config.start_date + timedelta(days=config.days), config.cutoff_every_days):
         _cutoff(world, config.days)
     log.info(
         "simulated %d customers x %d days: %d sessions, %d orders, %d campaigns",

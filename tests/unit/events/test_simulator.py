@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from configs.schema import SimulationConfig
+from events.calendar import on_grid
 from events.contract import TABLES
 from events.simulator import SimulationSummary, simulate
 from events.simulator.actions import ACTION_NAMES
@@ -315,7 +316,10 @@ def test_cutoff_truth_has_one_row_per_signed_up_customer(sim: Simulated) -> None
     sizes = cutoffs.groupby("cutoff_ts").size()
     expected = [(signup < t).sum() for t in sizes.index]
     assert sizes.tolist() == expected
-    assert (sizes.index.to_series().diff().dropna() == pd.Timedelta(days=30)).all()
+    every = SimulationConfig().cutoff_every_days
+    assert (sizes.index.to_series().diff().dropna() == pd.Timedelta(days=every)).all()
+    # On the shared calendar grid, so feature snapshots and label cutoffs can meet them.
+    assert all(on_grid(t.date(), every) for t in sizes.index)
     prospects = cutoffs["stage"] == "prospect"
     assert cutoffs.loc[prospects, "p_churn"].isna().all()
     assert cutoffs.loc[~prospects, "p_convert"].isna().all()
@@ -332,8 +336,15 @@ def test_probabilities_are_calibrated_without_campaigns() -> None:
     cutoffs = world.cutoffs.frame()
     start = pd.Timestamp(config.start_date, tz="UTC")
     pooled: dict[str, list[pd.DataFrame]] = {"p_convert": [], "p_churn": []}
-    for day in (60, 90, 120):
-        at = cutoffs[cutoffs["cutoff_ts"] == start + pd.Timedelta(days=day)]
+    times = sorted(
+        t
+        for t in cutoffs["cutoff_ts"].unique()
+        if t + pd.Timedelta(days=config.horizon_days) <= start + pd.Timedelta(days=config.days)
+    )
+    assert len(times) >= 3
+    for cutoff in times[-3:]:
+        day = (cutoff - start).days
+        at = cutoffs[cutoffs["cutoff_ts"] == cutoff]
         window = (orders["day"] >= day) & (orders["day"] < day + config.horizon_days)
         ordered = at["customer_id"].isin(orders["customer"][window] + 1)
         buyer = at["stage"] == "buyer"

@@ -1,8 +1,10 @@
 import itertools
 
 import pandas as pd
+import pytest
 
 from configs.schema import ChurnTaskConfig
+from events.calendar import on_grid
 from training.labels import LABEL, churn_labels, label_cutoffs
 
 T0 = pd.Timestamp("2025-03-01", tz="UTC")
@@ -25,8 +27,13 @@ def test_cutoffs_sit_on_the_snapshot_grid_and_leave_room_for_the_horizon() -> No
     task = ChurnTaskConfig(cutoff_every_days=14, horizon_days=30)
     first, last = T0, T0 + pd.Timedelta(days=120, hours=3)
     cutoffs = label_cutoffs(first, last, task, snapshot_every_days=7)
-    grid_start = T0 + pd.Timedelta(days=1)
-    assert all((c - grid_start).days % 7 == 0 for c in cutoffs)
+    assert cutoffs and all(on_grid(c.date(), 14) for c in cutoffs)
     assert all(b - a == pd.Timedelta(days=14) for a, b in itertools.pairwise(cutoffs))
     assert cutoffs[-1] + pd.Timedelta(days=30) <= last.normalize() + pd.Timedelta(days=1)
-    assert cutoffs[-1] + pd.Timedelta(days=37) > last
+    # The newest cutoff is the last one whose horizon fits: one step later would not.
+    assert cutoffs[-1] + pd.Timedelta(days=30 + 14) > last.normalize() + pd.Timedelta(days=1)
+
+
+def test_cutoff_period_must_be_a_multiple_of_the_snapshot_period() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        label_cutoffs(T0, T0 + pd.Timedelta(days=90), ChurnTaskConfig(cutoff_every_days=10), 7)

@@ -61,10 +61,35 @@ class ChurnTaskConfig(StrictModel):
     registered_model: str = "nudge-churn"
 
 
+class ConversionTaskConfig(StrictModel):
+    # Prospects (signed up, never ordered) who signed up at most this many days before the cutoff.
+    max_days_since_signup: int = Field(90, ge=1)
+    # Converted = first order within the horizon after the cutoff.
+    horizon_days: int = Field(30, ge=1)
+    cutoff_every_days: int = Field(14, ge=1)
+    test_cutoffs: int = Field(1, ge=1)
+    feature_service: str = "conversion_v1"
+    registered_model: str = "nudge-conversion"
+
+
+class VipTaskConfig(StrictModel):
+    # VIP = among the top `top_share` of customers by net spend up to cutoff + horizon.
+    top_share: float = Field(0.05, gt=0, lt=1)
+    horizon_days: int = Field(90, ge=1)
+    # Candidates: customers in their early life (tenure at most this many days) and not yet VIP.
+    max_tenure_days: int = Field(60, ge=1)
+    cutoff_every_days: int = Field(14, ge=1)
+    test_cutoffs: int = Field(1, ge=1)
+    feature_service: str = "vip_lookalike_v1"
+    registered_model: str = "nudge-vip"
+
+
 class TrainingConfig(StrictModel):
     experiment: str = "nudge"
     seed: int = 7
     churn: ChurnTaskConfig = ChurnTaskConfig()
+    conversion: ConversionTaskConfig = ConversionTaskConfig()
+    vip: VipTaskConfig = VipTaskConfig()
     lightgbm: LightGBMParams = LightGBMParams()
 
 

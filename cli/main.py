@@ -168,14 +168,52 @@ def features_push(
     console.print(f"updated the real-time features of {updated:,} customers")
 
 
+TaskOption = typer.Option("churn", "--task", help="churn, conversion, vip or all.")
+
+
+def _tasks(task: str) -> list[str]:
+    from training.tasks import TASKS
+
+    return list(TASKS) if task == "all" else [task]
+
+
 @app.command()
-def train(config: Path = ConfigOption) -> None:
-    """Train the churn model on a point-in-time training set; log and register it in MLflow."""
-    from training.churn import train_churn
+def train(task: str = TaskOption, config: Path = ConfigOption) -> None:
+    """Tune, train, calibrate and evaluate a model; log it to MLflow and register it."""
+    from training.trainer import train_task
 
     cfg = load_config("training", TrainingConfig, config)
-    result = train_churn(cfg, load_config("features", FeaturesConfig), runtime_paths())
-    console.print(result.describe())
+    for name in _tasks(task):
+        result = train_task(name, cfg, load_config("features", FeaturesConfig), runtime_paths())
+        console.print(result.describe())
+
+
+@app.command()
+def promote(task: str = TaskOption, config: Path = ConfigOption) -> None:
+    """Make the challenger champion if it beats the champion on the same holdout by the margin."""
+    from training.promotion import promote as run_promotion
+
+    cfg = load_config("training", TrainingConfig, config)
+    for name in _tasks(task):
+        console.print(
+            run_promotion(name, cfg, load_config("features", FeaturesConfig), runtime_paths()).describe()
+        )
+
+
+@app.command()
+def rollback(task: str = TaskOption, config: Path = ConfigOption) -> None:
+    """Give the champion alias back to the version it replaced."""
+    import mlflow
+
+    from training.registry import rollback as run_rollback
+    from training.tasks import task_for
+
+    cfg = load_config("training", TrainingConfig, config)
+    mlflow.set_tracking_uri(runtime_paths().tracking_uri)
+    for name in _tasks(task):
+        model = task_for(name, cfg).registered_model
+        current, previous = run_rollback(model)
+        console.print(f"{model}: champion v{current} -> v{previous}")
 
 
 @app.command()

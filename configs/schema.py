@@ -18,7 +18,7 @@ class SimulationConfig(StrictModel):
     seed: int = 7
     start_date: date = date(2025, 1, 1)
     # Ground truth is written at every cutoff, spaced this many days apart, for this horizon.
-    cutoff_every_days: int = Field(28, ge=1)
+    cutoff_every_days: int = Field(14, ge=1)
     horizon_days: int = Field(30, ge=1)
     # Days a campaign treatment keeps acting after assignment; also the campaign outcome window.
     campaign_window_days: int = Field(14, ge=1)
@@ -47,6 +47,17 @@ class LightGBMParams(StrictModel):
     # 0 = the cores this process may use. LightGBM's own default asks OpenMP, which can see the
     # host's cores inside a container and oversubscribe: 60 s instead of 3 s on 2 cores.
     n_jobs: int = Field(0, ge=0)
+
+
+class TuningConfig(StrictModel):
+    # 0 trials = train with the configured LightGBM parameters as they are.
+    trials: int = Field(12, ge=0)
+    timeout_s: int = Field(180, ge=1)
+
+
+class PromotionConfig(StrictModel):
+    # The challenger replaces the champion only if its holdout ROC-AUC is higher by this much.
+    min_auc_gain: float = Field(0.002, ge=0)
 
 
 class ChurnTaskConfig(StrictModel):
@@ -91,6 +102,8 @@ class TrainingConfig(StrictModel):
     conversion: ConversionTaskConfig = ConversionTaskConfig()
     vip: VipTaskConfig = VipTaskConfig()
     lightgbm: LightGBMParams = LightGBMParams()
+    tuning: TuningConfig = TuningConfig()
+    promotion: PromotionConfig = PromotionConfig()
 
 
 class ServingConfig(StrictModel):
@@ -98,7 +111,6 @@ class ServingConfig(StrictModel):
     port: int = Field(3000, ge=1, le=65535)
     churn_model: str = "nudge-churn"
     alias: str = "champion"
-    churn_feature_service: str = "churn_v1"
     max_customers_per_request: int = Field(1000, ge=1)
     # "data": now is the newest feature snapshot (simulations and imports end in the past);
     # "wall": the real clock, for live deployments.

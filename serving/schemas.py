@@ -7,6 +7,13 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feature: str
+    contribution: float  # SHAP value in log-odds towards the score
+
+
 class CustomerScore(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -15,6 +22,7 @@ class CustomerScore(BaseModel):
     churn_risk: float | None
     features_as_of: str | None
     reason: str
+    top_reasons: list[Reason]
 
 
 class ScoresResponse(BaseModel):

@@ -8,7 +8,7 @@ import numpy as np
 
 from features.online import OnlineReader
 from serving.champion import ChampionModel
-from serving.schemas import CustomerScore, ScoresResponse
+from serving.schemas import CustomerScore, Reason, ScoresResponse
 
 
 class ChurnScorer:
@@ -19,8 +19,13 @@ class ChurnScorer:
     def score(self, customer_ids: list[int]) -> ScoresResponse:
         vectors = self.reader.read(customer_ids)
         risks = np.full(len(customer_ids), np.nan)
+        reasons: list[list[Reason]] = [[] for _ in customer_ids]
         if vectors.fresh.any():
-            risks[vectors.fresh] = self.champion.predict_proba(vectors.features.loc[vectors.fresh])
+            fresh_rows = vectors.features.loc[vectors.fresh]
+            risks[vectors.fresh] = self.champion.predict_proba(fresh_rows)
+            explained = top_reasons(self.champion.contributions(fresh_rows), self.champion.feature_names)
+            for position, row_reasons in zip(np.flatnonzero(vectors.fresh), explained, strict=True):
+                reasons[position] = row_reasons
         scores = [
             CustomerScore(
                 customer_id=cid,
@@ -28,9 +33,10 @@ class ChurnScorer:
                 churn_risk=float(risk) if fresh else None,
                 features_as_of=_iso(as_of),
                 reason=_reason(bool(fresh), as_of, self.reader.ttl_s),
+                top_reasons=why,
             )
-            for cid, fresh, risk, as_of in zip(
-                customer_ids, vectors.fresh, risks, vectors.as_of_epoch_s, strict=True
+            for cid, fresh, risk, as_of, why in zip(
+                customer_ids, vectors.fresh, risks, vectors.as_of_epoch_s, reasons, strict=True
             )
         ]
         return ScoresResponse(
@@ -39,6 +45,16 @@ class ChurnScorer:
             scored_at=datetime.fromtimestamp(self.reader.clock(), UTC).isoformat(),
             scores=scores,
         )
+
+
+def top_reasons(contributions: np.ndarray, names: list[str], k: int = 3) -> list[list[Reason]]:
+    """The k features pushing each score up the most (LightGBM pred_contrib; bias column dropped)."""
+    values = contributions[:, :-1]
+    order = np.argsort(-values, axis=1)[:, :k]
+    return [
+        [Reason(feature=names[j], contribution=round(float(row[j]), 4)) for j in picks if row[j] > 0]
+        for row, picks in zip(values, order, strict=True)
+    ]
 
 
 def _iso(epoch_s: float) -> str | None:

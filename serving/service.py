@@ -39,9 +39,9 @@ class Nudge:
         paths = runtime_paths()
         self.store = open_store(paths.feature_repo)
         champion = load_champion(paths.tracking_uri, self.config.churn_model, self.config.alias)
-        reader = OnlineReader(
-            self.store, self.config.churn_feature_service, make_clock(self.config.clock, self.store)
-        )
+        # The model knows which FeatureService it was trained on; read exactly that.
+        clock = make_clock(self.config.clock, self.store)
+        reader = OnlineReader(self.store, champion.feature_service, clock)
         self.scorer = ChurnScorer(reader, champion)
 
     @bentoml.api(route="/scores")

@@ -20,9 +20,11 @@ class Pipeline:
     def data_dir(self) -> Path:
         return self.root / "data"
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [NUDGE, *args], env=self.env, cwd=self.root, capture_output=True, text=True, timeout=600
+            [NUDGE, *args], env=env or self.env, cwd=self.root, capture_output=True, text=True, timeout=600
         )
         if check and result.returncode != 0:
             raise AssertionError(f"nudge {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -37,6 +39,8 @@ def make_pipeline(root: Path) -> Pipeline:
         "FEAST_USAGE": "False",
         "BENTOML_DO_NOT_TRACK": "True",
         "MLFLOW_ENABLE_TELEMETRY": "false",
+        # A short search keeps the suite fast; tuning itself is covered by its own tests.
+        "NUDGE_TRAINING__TUNING__TRIALS": "3",
     }
     env.pop("MLFLOW_TRACKING_URI", None)
     return Pipeline(root, env)

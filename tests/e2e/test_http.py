@@ -30,7 +30,8 @@ def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
     response = httpx.post(f"{service_url}/scores", json={"customer_ids": [*known, 10**9]}, timeout=30)
     assert response.status_code == 200
     body = response.json()
-    assert body["model"] == "nudge-churn" and body["model_version"] == "1"
+    assert body["model"] == "nudge-churn" and body["model_version"].isdigit()
+    assert body["scores"][0]["top_reasons"], "a scored customer comes with its top reasons"
     scores = body["scores"]
     assert [s["customer_id"] for s in scores] == [*known, 10**9]
     assert all(0.0 <= s["churn_risk"] <= 1.0 for s in scores[:5])
@@ -40,6 +41,7 @@ def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
         "churn_risk": None,
         "features_as_of": None,
         "reason": "cold start: no online features",
+        "top_reasons": [],
     }
 
 

@@ -1,0 +1,52 @@
+"""Champion/challenger aliases and rollback on a real MLflow registry in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from configs.runtime import RuntimePaths
+from training.registry import (
+    CHALLENGER,
+    CHAMPION,
+    alias_version,
+    register_version,
+    rollback,
+    set_champion,
+    use_tracking,
+)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> str:
+    paths = RuntimePaths(
+        tmp_path / "data", tmp_path / "mlruns", f"sqlite:///{tmp_path / 'mlruns' / 'db.sqlite'}"
+    )
+    use_tracking(paths, "test")
+    client = mlflow.MlflowClient()
+    client.create_registered_model("m")
+    for _ in range(3):
+        with mlflow.start_run() as run:
+            mlflow.log_dict({"x": 1}, "x.json")
+        client.create_model_version("m", f"runs:/{run.info.run_id}/x.json", run.info.run_id)
+    return "m"
+
+
+def test_first_version_is_champion_later_ones_only_challengers(registry: str) -> None:
+    assert register_version(registry, "1") == ("1", [CHAMPION, CHALLENGER])
+    assert register_version(registry, "2") == ("2", [CHALLENGER])
+    assert alias_version(registry, CHAMPION) == "1"
+    assert alias_version(registry, CHALLENGER) == "2"
+
+
+def test_rollback_walks_back_through_champions(registry: str) -> None:
+    register_version(registry, "1")
+    set_champion(registry, "2")
+    set_champion(registry, "3")
+    assert rollback(registry) == ("3", "2")
+    assert rollback(registry) == ("2", "1")
+    assert alias_version(registry, CHAMPION) == "1"
+    with pytest.raises(ValueError, match="no earlier champion"):
+        rollback(registry)

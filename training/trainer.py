@@ -1,0 +1,138 @@
+"""Train one task: labels -> Feast point-in-time set -> tuned LightGBM -> calibration -> evaluation
+against baselines (and the oracle on simulated data) -> MLflow run, report and registry.
+
+Splits are out of time: the newest `test_cutoffs` cutoffs are the test set, the cutoff before them
+validates tuning and fits the calibration, and everything earlier trains.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from configs.runtime import RuntimePaths
+from configs.schema import FeaturesConfig, TrainingConfig
+from events.store import read_table
+from features.catalog import model_frame
+from features.store import open_store
+from training.calibration import CalibrationMap, fit_isotonic
+from training.dataset import feature_columns, training_frame
+from training.evaluation import Evaluation, evaluate
+from training.labels import label_cutoffs
+from training.scoring import baseline_scores, oracle_for
+from training.tasks import Task, task_for
+from training.tracking import RunArtifacts, log_training_run
+from training.tuning import tune
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Split:
+    fit: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    test_from: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    task: str
+    model_name: str
+    version: str
+    aliases: list[str]
+    run_id: str
+    metrics: dict[str, float]
+    rows: dict[str, int]
+    report: Path
+
+    def describe(self) -> str:
+        keys = ("test_roc_auc", "test_pr_auc", "test_brier_loss", "oracle_roc_auc", "roc_auc_share_of_oracle")
+        shown = ", ".join(f"{k}={self.metrics[k]:.4f}" for k in keys if k in self.metrics)
+        margins = ", ".join(
+            f"{k}={v:+.4f}" for k, v in self.metrics.items() if k.startswith("auc_margin_over")
+        )
+        return (
+            f"{self.task}: registered {self.model_name} v{self.version} ({', '.join(self.aliases)}); "
+            f"rows {self.rows}; {shown}; {margins}; report {self.report}"
+        )
+
+
+def train_task(
+    name: str, config: TrainingConfig, features: FeaturesConfig, paths: RuntimePaths, progress: bool = True
+) -> TrainResult:
+    task = task_for(name, config)
+    store = open_store(paths.feature_repo)
+    frame = training_frame(store, task_labels(task, paths, features), task.feature_service)
+    columns = feature_columns(store, task.feature_service)
+    split = _split(frame, task)
+    model, calibration, best = _fit(task, split, columns, config, progress)
+    scores = {"model": calibration.apply(_raw_scores(model, split.test, columns))}
+    scores |= baseline_scores(task, split.fit, split.test, columns, task.label)
+    oracle = oracle_for(paths.ground_truth, split.test, task)
+    if oracle is not None:
+        scores["oracle"] = oracle
+    evaluations = {key: evaluate(split.test[task.label].to_numpy(), s) for key, s in scores.items()}
+    artifacts = RunArtifacts(model, calibration, columns, best, split.test_from, _rows(split))
+    run = log_training_run(task, config, features, paths, evaluations, scores, split.test, artifacts)
+    return TrainResult(task.name, task.registered_model, run.version, run.aliases, run.run_id,
+                       run.metrics, _rows(split), run.report)  # fmt: skip
+
+
+def task_labels(task: Task, paths: RuntimePaths, features: FeaturesConfig) -> pd.DataFrame:
+    orders = read_table(paths.raw, "orders")
+    customers = read_table(paths.raw, "customers")
+    last = max(orders["order_ts"].max(), customers["signup_ts"].max())
+    cutoffs = label_cutoffs(customers["signup_ts"].min(), last, task.config, features.snapshot_every_days)
+    labels = task.build_labels(customers, orders, cutoffs)
+    if labels.empty:
+        raise ValueError(f"{task.name}: no labelled rows; simulate more customers or days")
+    return labels
+
+
+def _split(frame: pd.DataFrame, task: Task) -> Split:
+    cutoffs = sorted(frame["event_timestamp"].unique())
+    if len(cutoffs) < task.config.test_cutoffs + 2:
+        raise ValueError(f"{task.name}: {len(cutoffs)} cutoffs; need test + validation + training ones")
+    test_from = cutoffs[-task.config.test_cutoffs]
+    valid_at = cutoffs[-task.config.test_cutoffs - 1]
+    stamps = frame["event_timestamp"]
+    split = Split(frame[stamps < valid_at], frame[stamps == valid_at], frame[stamps >= test_from], test_from)
+    for part, rows in (("train", split.fit), ("validation", split.valid), ("test", split.test)):
+        if rows[task.label].nunique() < 2:
+            raise ValueError(f"{task.name}: {part} labels are single-class; need more data")
+    return split
+
+
+def _fit(
+    task: Task, split: Split, columns: list[str], config: TrainingConfig, progress: bool
+) -> tuple[lgb.LGBMClassifier, CalibrationMap, dict[str, Any]]:
+    fit_x, valid_x = model_frame(split.fit, columns), model_frame(split.valid, columns)
+    fit_y, valid_y = split.fit[task.label], split.valid[task.label]
+    params: dict[str, Any] = config.lightgbm.model_dump()
+    if config.tuning.trials:
+        params, _ = tune(
+            (fit_x, fit_y), (valid_x, valid_y), config.lightgbm, config.tuning, config.seed, progress
+        )
+    params["n_jobs"] = params["n_jobs"] or len(os.sched_getaffinity(0))
+    model = lgb.LGBMClassifier(**params, random_state=config.seed, verbose=-1).fit(fit_x, fit_y)
+    calibration = fit_isotonic(_raw_scores(model, split.valid, columns), valid_y.to_numpy())
+    return model, calibration, params
+
+
+def _raw_scores(model: lgb.LGBMClassifier, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    return np.asarray(model.predict_proba(model_frame(frame, columns)))[:, 1]
+
+
+def _rows(split: Split) -> dict[str, int]:
+    return {"train": len(split.fit), "validation": len(split.valid), "test": len(split.test)}
+
+
+__all__ = ["Evaluation", "TrainResult", "train_task"]

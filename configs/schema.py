@@ -34,6 +34,8 @@ class FeaturesConfig(StrictModel):
     project: str = "nudge"
     # sqlite: embedded file next to the registry. redis: the production online store.
     online_store: Literal["sqlite", "redis"] = "sqlite"
+    # Rows per online write while materializing: bounds memory whatever the population.
+    materialize_chunk_rows: int = Field(50_000, ge=100)
 
 
 class LightGBMParams(StrictModel):

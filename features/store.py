@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import yaml
-from feast import FeatureStore, FileSource
+from feast import FeatureStore, FileSource, PushSource
 from feast.data_source import PushMode
+from rich.progress import Progress
 
 from configs.schema import FeaturesConfig
 from features.catalog import REALTIME, VIEWS
@@ -69,17 +71,34 @@ def apply_repository(config: FeaturesConfig, features_dir: Path, repo_dir: Path)
     return store
 
 
-def materialize_latest(config: FeaturesConfig, repo_dir: Path) -> datetime:
-    """Load the newest value of every feature into the online store.
+def materialize_latest(config: FeaturesConfig, repo_dir: Path, progress: bool = True) -> datetime:
+    """Load the newest snapshot of every view into the online store, in bounded chunks.
 
-    Every customer has a row in the newest snapshot, so reading just that snapshot is enough and
-    avoids re-writing every older row only to overwrite it.
+    Every customer has a row in the newest snapshot, so that is all the online store needs.
+    `FeatureStore.materialize` would build a whole view's values in memory before writing
+    (about 65 GB at a million customers); writing chunks keeps memory flat and shows progress.
     """
     store = open_store(repo_dir)
-    end = data_now(store) + pd.Timedelta(seconds=1)
-    start = end - pd.Timedelta(hours=1)
-    store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime())
-    return end.to_pydatetime()
+    newest = data_now(store)
+    views = [store.get_feature_view(spec.name) for spec in (*VIEWS, REALTIME)]
+    with Progress(disable=not progress) as bar:
+        for view in views:
+            frame = _snapshot_rows(view.batch_source, newest)
+            task = bar.add_task(f"materialize {view.name}", total=len(frame))
+            for start in range(0, len(frame), config.materialize_chunk_rows):
+                chunk = frame.iloc[start : start + config.materialize_chunk_rows]
+                store.write_to_online_store(view.name, chunk)
+                bar.advance(task, len(chunk))
+    return newest.to_pydatetime()
+
+
+def _snapshot_rows(source: object, at: pd.Timestamp) -> pd.DataFrame:
+    if not isinstance(source, (FileSource, PushSource)):
+        raise TypeError(f"expected a file or push source, got {type(source).__name__}")
+    batch = source.batch_source if isinstance(source, PushSource) else source
+    assert isinstance(batch, FileSource)
+    table = pq.read_table(batch.path, filters=[("event_timestamp", "=", at.to_pydatetime())])
+    return table.to_pandas()
 
 
 def data_now(store: FeatureStore) -> pd.Timestamp:
@@ -87,10 +106,14 @@ def data_now(store: FeatureStore) -> pd.Timestamp:
     source = store.get_feature_view(VIEWS[0].name).batch_source
     if not isinstance(source, FileSource):
         raise TypeError(f"{VIEWS[0].name} reads {type(source).__name__}, expected a FileSource")
-    stamps = pd.read_parquet(source.path, columns=["event_timestamp"])["event_timestamp"]
-    if stamps.empty:
+    # The parquet footer keeps each row group's max; no need to read 20M timestamps.
+    metadata = pq.ParquetFile(source.path).metadata
+    column = metadata.schema.names.index("event_timestamp")
+    maxima = [metadata.row_group(i).column(column).statistics.max for i in range(metadata.num_row_groups)]
+    if not maxima:
         raise ValueError(f"{source.path}: no feature snapshots")
-    return pd.Timestamp(stamps.max())
+    newest = pd.Timestamp(max(maxima))
+    return newest.tz_convert("UTC") if newest.tzinfo else newest.tz_localize("UTC")
 
 
 def push_events(store: FeatureStore, events: pd.DataFrame) -> int:

@@ -62,37 +62,39 @@ class PromotionConfig(StrictModel):
     min_auc_gain: float = Field(0.002, ge=0)
 
 
-class ChurnTaskConfig(StrictModel):
-    # A buyer is "active" at a cutoff if they ordered within this many days before it.
-    active_window_days: int = Field(90, ge=1)
-    # Churned = no order in the horizon after the cutoff.
+class TaskConfig(StrictModel):
+    """What every prediction task sets; the subclasses add their population rules."""
+
+    # Label = outcome within this many days after the cutoff.
     horizon_days: int = Field(30, ge=1)
-    # Label cutoffs every this many days; the latest ones are the out-of-time test set.
+    # Label cutoffs every this many days (a multiple of the snapshot period); the newest are the
+    # out-of-time test set.
     cutoff_every_days: int = Field(14, ge=1)
     test_cutoffs: int = Field(1, ge=1)
+    feature_service: str
+    registered_model: str
+
+
+class ChurnTaskConfig(TaskConfig):
+    # A buyer is "active" at a cutoff if they ordered within this many days before it.
+    active_window_days: int = Field(90, ge=1)
     feature_service: str = "churn_v1"
     registered_model: str = "nudge-churn"
 
 
-class ConversionTaskConfig(StrictModel):
+class ConversionTaskConfig(TaskConfig):
     # Prospects (signed up, never ordered) who signed up at most this many days before the cutoff.
     max_days_since_signup: int = Field(90, ge=1)
-    # Converted = first order within the horizon after the cutoff.
-    horizon_days: int = Field(30, ge=1)
-    cutoff_every_days: int = Field(14, ge=1)
-    test_cutoffs: int = Field(1, ge=1)
     feature_service: str = "conversion_v1"
     registered_model: str = "nudge-conversion"
 
 
-class VipTaskConfig(StrictModel):
+class VipTaskConfig(TaskConfig):
     # VIP = among the top `top_share` of customers by net spend up to cutoff + horizon.
     top_share: float = Field(0.05, gt=0, lt=1)
-    horizon_days: int = Field(90, ge=1)
     # Candidates: customers in their early life (tenure at most this many days) and not yet VIP.
     max_tenure_days: int = Field(60, ge=1)
-    cutoff_every_days: int = Field(14, ge=1)
-    test_cutoffs: int = Field(1, ge=1)
+    horizon_days: int = Field(90, ge=1)
     feature_service: str = "vip_lookalike_v1"
     registered_model: str = "nudge-vip"
 

@@ -68,7 +68,7 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str, i
     try:
         for name, frame in valid.items():
             frame.reset_index(drop=True).to_parquet(staging / f"{name}.parquet", index=False)
-        _swap_in(staging, dest)
+        swap_in(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -76,7 +76,8 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str, i
     return {name: len(frame) for name, frame in valid.items()}
 
 
-def _swap_in(staging: Path, dest: Path) -> None:
+def swap_in(staging: Path, dest: Path) -> None:
+    """Replace folder `dest` with the complete folder `staging` (the old one goes only after)."""
     retired = dest.parent / f".{dest.name}.retired-{uuid.uuid4().hex[:8]}"
     if dest.exists():
         dest.rename(retired)

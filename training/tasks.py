@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from configs.schema import ChurnTaskConfig, ConversionTaskConfig, TrainingConfig, VipTaskConfig
+from configs.schema import TaskConfig, TrainingConfig
 from training.labels import churn_labels, conversion_labels, vip_labels
 
-TaskConfig = ChurnTaskConfig | ConversionTaskConfig | VipTaskConfig
 LabelBuilder = Callable[[pd.DataFrame, pd.DataFrame, list[pd.Timestamp]], pd.DataFrame]
 TASKS = ("churn", "conversion", "vip")
 

@@ -29,6 +29,7 @@ from events.simulator.eligibility import population
 from events.simulator.state import CustomerState
 from events.simulator.timeline import Timeline
 from events.simulator.traits import Traits
+from events.store import swap_in
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def assignment_truth(campaigns: CampaignLog) -> pd.DataFrame:
 
 
 def write_truth_staging(frames: Mapping[str, pd.DataFrame], dest: Path) -> Path:
-    """Write the ground-truth files next to `dest`; swap_in() makes them visible."""
+    """Write the ground-truth files next to `dest`; publish() makes them visible."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".{dest.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
@@ -142,10 +143,6 @@ def write_truth_staging(frames: Mapping[str, pd.DataFrame], dest: Path) -> Path:
     return staging
 
 
-def swap_in(staging: Path, dest: Path) -> None:
-    retired = dest.parent / f".{dest.name}.retired-{uuid.uuid4().hex[:8]}"
-    if dest.exists():
-        dest.rename(retired)
-    staging.rename(dest)
-    shutil.rmtree(retired, ignore_errors=True)
+def publish(staging: Path, dest: Path) -> None:
+    swap_in(staging, dest)
     log.info("wrote ground truth to %s", dest)

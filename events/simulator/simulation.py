@@ -11,7 +11,7 @@ import numpy as np
 
 from configs.schema import SimulationConfig
 from events.simulator import engine
-from events.simulator.ground_truth import assignment_truth, swap_in, write_truth_staging
+from events.simulator.ground_truth import assignment_truth, publish, write_truth_staging
 from events.simulator.summary import SimulationSummary
 from events.simulator.tables import contract_tables
 from events.store import write_dataset
@@ -42,7 +42,7 @@ def simulate(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    swap_in(staging, truth_dir)
+    publish(staging, truth_dir)
     summary = SimulationSummary(
         customers=config.customers,
         days=config.days,

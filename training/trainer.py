@@ -33,6 +33,8 @@ from training.tuning import tune
 
 log = logging.getLogger(__name__)
 
+SEGMENT_COLUMN = "acquisition_channel"
+
 
 @dataclass(frozen=True)
 class Split:
@@ -79,7 +81,10 @@ def train_task(
     oracle = oracle_for(paths.ground_truth, split.test, task)
     if oracle is not None:
         scores["oracle"] = oracle
-    evaluations = {key: evaluate(split.test[task.label].to_numpy(), s) for key, s in scores.items()}
+    y_test = split.test[task.label].to_numpy()
+    evaluations = {key: evaluate(y_test, s) for key, s in scores.items()}
+    # Per-segment figures for the model: does it hold up for every acquisition channel?
+    evaluations["model"] = evaluate(y_test, scores["model"], segments=split.test.get(SEGMENT_COLUMN))
     artifacts = RunArtifacts(model, calibration, columns, best, split.test_from, _rows(split))
     run = log_training_run(task, config, features, paths, evaluations, scores, split.test, artifacts)
     return TrainResult(task.name, task.registered_model, run.version, run.aliases, run.run_id,

@@ -30,8 +30,9 @@ def print_scores(console: Console, response: ScoresResponse) -> None:
     table = Table(title=f"churn risk from {response.model} v{response.model_version} (live HTTP)")
     table.add_column("customer_id", justify="right")
     table.add_column("churn_risk", justify="right")
-    table.add_column("reason")
+    table.add_column("top reasons (SHAP)")
     for score in response.scores:
         risk = "—" if score.churn_risk is None else f"{score.churn_risk:.3f}"
-        table.add_row(str(score.customer_id), risk, score.reason)
+        reasons = ", ".join(r.feature for r in score.top_reasons) or score.reason
+        table.add_row(str(score.customer_id), risk, reasons)
     console.print(table)

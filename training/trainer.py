@@ -107,13 +107,30 @@ def _split(frame: pd.DataFrame, task: Task) -> Split:
     if len(cutoffs) < task.config.test_cutoffs + 2:
         raise ValueError(f"{task.name}: {len(cutoffs)} cutoffs; need test + validation + training ones")
     test_from = cutoffs[-task.config.test_cutoffs]
-    valid_at = cutoffs[-task.config.test_cutoffs - 1]
+    valid_from = _validation_start(frame, task, cutoffs[: -task.config.test_cutoffs])
     stamps = frame["event_timestamp"]
-    split = Split(frame[stamps < valid_at], frame[stamps == valid_at], frame[stamps >= test_from], test_from)
+    split = Split(
+        frame[stamps < valid_from],
+        frame[(stamps >= valid_from) & (stamps < test_from)],
+        frame[stamps >= test_from],
+        test_from,
+    )
     for part, rows in (("train", split.fit), ("validation", split.valid), ("test", split.test)):
         if rows[task.label].nunique() < 2:
             raise ValueError(f"{task.name}: {part} labels are single-class; need more data")
     return split
+
+
+def _validation_start(frame: pd.DataFrame, task: Task, earlier: list[pd.Timestamp]) -> pd.Timestamp:
+    """The newest cutoff before the test set, reaching further back while it holds one class only
+    (rare labels on small real data) and at most half of the earlier cutoffs."""
+    labels = frame.groupby("event_timestamp")[task.label].agg(["min", "max"])
+    seen: set[int] = set()
+    for back, cutoff in enumerate(reversed(earlier), start=1):
+        seen |= {int(labels.loc[cutoff, "min"]), int(labels.loc[cutoff, "max"])}
+        if len(seen) == 2 or back >= len(earlier) // 2:
+            return cutoff
+    return earlier[-1]
 
 
 def _fit(

@@ -36,7 +36,7 @@ from features.snapshot import (
     realtime_columns,
     value_columns,
 )
-from features.sources import connect, last_event_time, load_indices, load_population
+from features.sources import BASE, connect, last_event_time, load_indices, load_population
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +71,17 @@ def build_features(
     """Write every view in the catalog to `out_dir`/<view>.parquet (each replaced whole)."""
     started = time.perf_counter()
     con = connect(raw_dir)
-    population, base = load_population(con)
-    indices = load_indices(con, population, base, config.top_categories)
-    first_signup = base + pd.Timedelta(seconds=int(population.signup.min()))
-    times = snapshot_times(first_signup, last_event_time(indices, base), config.snapshot_every_days)
+    population = load_population(con)
+    indices = load_indices(con, population, config.top_categories)
+    first_signup = BASE + pd.Timedelta(seconds=int(population.signup.min()))
+    times = snapshot_times(first_signup, last_event_time(indices), config.snapshot_every_days)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = 0
     with ExitStack() as stack, Progress(disable=not progress) as bar:
         writers = {view.name: stack.enter_context(_ViewWriter(view, out_dir)) for view in (*VIEWS, REALTIME)}
         task = bar.add_task("feature snapshots", total=len(times))
         for stamp in times:
-            snap = _snapshot(population, int((stamp - base).total_seconds()), int(base.timestamp()))
+            snap = _snapshot(population, int((stamp - BASE).total_seconds()), int(BASE.timestamp()))
             for view, columns in _compute(snap, population, indices).items():
                 writers[view].append(population.ids[snap.customers], stamp, columns)
             rows += len(snap.customers)

@@ -18,6 +18,10 @@ from events.store import ContractError
 from features.event_index import EventIndex
 from features.snapshot import Indices, Population
 
+# Every time is held as seconds since BASE. A fixed, early base needs no pass over the data to
+# find the earliest event, and EventIndex's 2**34 seconds reach past the year 2400.
+BASE = pd.Timestamp("1900-01-01", tz="UTC")
+
 # name -> (SQL selecting customer_id, ts, amount). Every family the catalog counts is here, plus
 # measures used only by derived features.
 EVENT_SQL: dict[str, str] = {
@@ -54,15 +58,13 @@ EVENT_SQL: dict[str, str] = {
 }
 
 
-def connect(raw_dir: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(raw_dir: Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with every contract table of `raw_dir` as a view of the same name."""
     if not (raw_dir / "customers.parquet").exists():
         raise FileNotFoundError(f"{raw_dir}: no customers.parquet; simulate or import data first")
     con = duckdb.connect()
     # Window arithmetic must not depend on the machine's time zone.
     con.execute("SET TimeZone = 'UTC'")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     for name, table in TABLES.items():
         path = raw_dir / f"{name}.parquet"
         if path.exists():
@@ -87,71 +89,53 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path, expected: list[st
         raise ContractError(f"{path}: missing columns {missing}; was it written by nudge?")
 
 
-def load_population(con: duckdb.DuckDBPyConnection) -> tuple[Population, pd.Timestamp]:
-    """Every customer sorted by id, with times in seconds since a base just before the data."""
+def load_population(con: duckdb.DuckDBPyConnection) -> Population:
+    """Every customer sorted by id, with sign-up times in seconds since BASE."""
     customers = con.execute(
         "SELECT customer_id, signup_ts, consent_email, consent_sms, consent_push, consent_kakao, "
         "region, acquisition_channel, device FROM customers ORDER BY customer_id"
     ).df()
     if customers.empty:
         raise ValueError("no customers: nothing to build features for")
-    earliest = con.execute(
-        " UNION ALL ".join(f"SELECT min(ts) AS ts FROM ({sql})" for sql in EVENT_SQL.values())
-        + " UNION ALL SELECT min(signup_ts) FROM customers"
+    signup = _seconds(customers["signup_ts"])
+    return Population(customers["customer_id"].to_numpy(np.int64), signup, customers)
+
+
+def load_indices(con: duckdb.DuckDBPyConnection, population: Population, top_categories: int) -> Indices:
+    families = {name: _index(con.execute(_events(sql)).df(), population) for name, sql in EVENT_SQL.items()}
+    # One scan of the views for all top categories, split in memory, rather than one scan each.
+    views = con.execute(
+        _events("SELECT customer_id, view_ts AS ts, 0.0 AS amount, category FROM product_views")
+        + " AND category IN (SELECT category FROM product_views GROUP BY ALL "
+        f"ORDER BY count(*) DESC, category LIMIT {int(top_categories)})"
     ).df()
-    base = pd.Timestamp(earliest["ts"].min()).tz_convert("UTC").normalize() - pd.Timedelta(days=1)
-    signup = _seconds(customers["signup_ts"], base)
-    population = Population(customers["customer_id"].to_numpy(np.int64), signup, customers)
-    return population, base
-
-
-def load_indices(
-    con: duckdb.DuckDBPyConnection, population: Population, base: pd.Timestamp, top_categories: int
-) -> Indices:
-    families = {name: _index(con, sql, population, base) for name, sql in EVENT_SQL.items()}
-    top = con.execute(
-        f"SELECT category FROM product_views GROUP BY ALL ORDER BY count(*) DESC, category "
-        f"LIMIT {int(top_categories)}"
-    ).fetchall()
-    categories = {
-        category: _index(
-            con,
-            "SELECT customer_id, view_ts AS ts, 0.0 AS amount FROM product_views WHERE category = ?",
-            population,
-            base,
-            [category],
-        )
-        for (category,) in top
-    }
+    categories = {str(c): _index(rows, population) for c, rows in views.groupby("category", sort=True)}
     return Indices(families, categories)
 
 
-def _index(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
-    population: Population,
-    base: pd.Timestamp,
-    params: list[object] | None = None,
-) -> EventIndex:
-    events = con.execute(f"SELECT customer_id, ts, amount FROM ({sql}) WHERE ts IS NOT NULL", params).df()
+def _events(sql: str) -> str:
+    return f"SELECT * FROM ({sql}) WHERE ts IS NOT NULL"
+
+
+def _index(events: pd.DataFrame, population: Population) -> EventIndex:
     position = np.searchsorted(population.ids, events["customer_id"].to_numpy(np.int64))
     known = (position < len(population.ids)) & (
         population.ids[np.minimum(position, len(population.ids) - 1)] == events["customer_id"].to_numpy()
     )
     # Events of customers missing from the profile table cannot be joined to anyone; drop them.
     events, position = events[known], position[known]
-    return EventIndex.build(position, _seconds(events["ts"], base), events["amount"].to_numpy())
+    return EventIndex.build(position, _seconds(events["ts"]), events["amount"].to_numpy())
 
 
-def _seconds(times: pd.Series, base: pd.Timestamp) -> np.ndarray:
+def _seconds(times: pd.Series) -> np.ndarray:
     stamps = pd.to_datetime(times, utc=True)
-    return ((stamps - base) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+    return ((stamps - BASE) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
 
 
-def last_event_time(indices: Indices, base: pd.Timestamp) -> pd.Timestamp:
+def last_event_time(indices: Indices) -> pd.Timestamp:
     """The newest event in any family (the data's "now"); abandoned carts are stamped later."""
     newest = max(
         (index.latest() for name, index in indices.families.items() if name != "abandoned_carts"),
         default=0,
     )
-    return base + pd.Timedelta(seconds=newest)
+    return BASE + pd.Timedelta(seconds=newest)

@@ -25,21 +25,15 @@ class OnlineVectors:
     as_of_epoch_s: np.ndarray  # newest feature timestamp per row; 0 = nothing stored
     fresh: np.ndarray  # stored and younger than the shortest TTL in the service
 
-    @property
-    def known(self) -> np.ndarray:
-        return self.as_of_epoch_s > 0
-
 
 class OnlineReader:
     def __init__(self, store: FeatureStore, feature_service: str, clock: Callable[[], float]) -> None:
         self.store = store
         self.service = store.get_feature_service(feature_service)
         self.clock = clock
-        ttls = [
-            store.get_feature_view(p.name).ttl
-            for p in self.service.feature_view_projections
-            if p.name in {v.name for v in store.list_feature_views()}
-        ]
+        # On-demand views have no TTL of their own; only stored views can be stale.
+        stored = {v.name: v.ttl for v in store.list_feature_views()}
+        ttls = [stored[p.name] for p in self.service.feature_view_projections if p.name in stored]
         self.ttl_s = min((t.total_seconds() for t in ttls if t), default=float("inf"))
 
     def read(self, customer_ids: list[int]) -> OnlineVectors:

@@ -10,8 +10,6 @@ from training.registry import LoadedModel, load_version
 
 log = logging.getLogger(__name__)
 
-ChampionModel = LoadedModel
-
 
 def load_champion(tracking_uri: str, name: str, alias: str) -> LoadedModel:
     mlflow.set_tracking_uri(tracking_uri)

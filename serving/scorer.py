@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import numpy as np
 
 from features.online import OnlineReader
-from serving.champion import ChampionModel
 from serving.schemas import CustomerScore, Reason, ScoresResponse
+from training.registry import LoadedModel
 
 
 class ChurnScorer:
-    def __init__(self, reader: OnlineReader, champion: ChampionModel) -> None:
+    def __init__(self, reader: OnlineReader, champion: LoadedModel) -> None:
         self.reader = reader
         self.champion = champion
 

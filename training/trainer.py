@@ -25,7 +25,7 @@ from features.store import open_store
 from training.calibration import CalibrationMap, fit_isotonic
 from training.dataset import feature_columns, training_frame
 from training.evaluation import Evaluation, evaluate
-from training.labels import label_cutoffs
+from training.labels import task_cutoffs
 from training.scoring import baseline_scores, oracle_for
 from training.tasks import Task, task_for
 from training.tracking import RunArtifacts, log_training_run
@@ -94,8 +94,7 @@ def train_task(
 def task_labels(task: Task, paths: RuntimePaths, features: FeaturesConfig) -> pd.DataFrame:
     orders = read_table(paths.raw, "orders")
     customers = read_table(paths.raw, "customers")
-    last = max(orders["order_ts"].max(), customers["signup_ts"].max())
-    cutoffs = label_cutoffs(customers["signup_ts"].min(), last, task.config, features.snapshot_every_days)
+    cutoffs = task_cutoffs(customers, orders, task.config, features.snapshot_every_days)
     labels = task.build_labels(customers, orders, cutoffs)
     if labels.empty:
         raise ValueError(f"{task.name}: no labelled rows; simulate more customers or days")

@@ -64,7 +64,7 @@ def tune(
         params = _search_space(trial, base)
         model = lgb.LGBMClassifier(**params, random_state=seed, verbose=-1)
         model.fit(
-            train[0], train[1], eval_set=[valid], eval_metric="auc",
+            train[0], train[1], eval_X=valid[0], eval_y=valid[1], eval_metric="auc",
             callbacks=[_pruning_callback(trial, *valid), lgb.early_stopping(30, verbose=False)],
         )  # fmt: skip
         trial.set_user_attr("best_iteration", int(model.best_iteration_ or params["n_estimators"]))

@@ -134,13 +134,18 @@ EARLY_LIFE = ViewSpec(
 VIEWS = (PROFILE, ACTIVITY, VALUE, AFFINITY, EARLY_LIFE)
 
 # Fed by pushed events online (POST /events); its batch history comes from the same snapshots.
+# Pushed event type -> (its feature in the real-time view, the event family it backfills from).
+REALTIME_EVENTS = {
+    "visit": ("last_visit_epoch_s", "sessions"),
+    "cart_add": ("last_cart_add_epoch_s", "cart_adds"),
+    "order": ("last_order_epoch_s", "orders"),
+}
 REALTIME = ViewSpec(
     "customer_realtime",
     "Times of the last visit, cart add and order, updated online by pushed events.",
     {
-        "last_visit_epoch_s": "Unix time of the last visit (null if none).",
-        "last_cart_add_epoch_s": "Unix time of the last cart add (null if none).",
-        "last_order_epoch_s": "Unix time of the last order (null if none).",
+        field: f"Unix time of the last {event.replace('_', ' ')} (null if none)."
+        for event, (field, _) in REALTIME_EVENTS.items()
     },
 )
 

@@ -14,6 +14,7 @@ from features.catalog import (
     FAMILIES,
     PROFILE,
     REALTIME,
+    REALTIME_EVENTS,
     VALUE,
     WINDOWS_DAYS,
     ViewSpec,
@@ -140,7 +141,6 @@ def early_life_columns(snap: Snapshot, indices: Indices) -> Columns:
 
 def realtime_columns(snap: Snapshot, indices: Indices) -> Columns:
     columns: Columns = {}
-    for event, family in (("visit", "sessions"), ("cart_add", "cart_adds"), ("order", "orders")):
-        last = indices.families[family].last_before(snap.customers, snap.t)
-        columns[f"last_{event}_epoch_s"] = last + snap.base_epoch_s
+    for field, family in REALTIME_EVENTS.values():
+        columns[field] = indices.families[family].last_before(snap.customers, snap.t) + snap.base_epoch_s
     return _checked(REALTIME, columns)

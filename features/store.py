@@ -21,17 +21,13 @@ from feast.data_source import PushMode
 from rich.progress import Progress
 
 from configs.schema import FeaturesConfig
-from features.catalog import REALTIME, VIEWS
+from features.catalog import REALTIME, REALTIME_EVENTS, VIEWS
 from features.definitions import CUSTOMER_KEY, PUSH_SOURCE, repository_objects
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REDIS = "127.0.0.1:6390"
-EVENT_FIELDS = {
-    "visit": "last_visit_epoch_s",
-    "cart_add": "last_cart_add_epoch_s",
-    "order": "last_order_epoch_s",
-}
+EVENT_FIELDS = {event: field for event, (field, _) in REALTIME_EVENTS.items()}
 
 
 def online_store_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, str]:

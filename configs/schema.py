@@ -119,3 +119,53 @@ class ServingConfig(StrictModel):
     # "data": now is the newest feature snapshot (simulations and imports end in the past);
     # "wall": the real clock, for live deployments.
     clock: Literal["data", "wall"] = "data"
+
+
+Channel = Literal["email", "sms", "push", "kakao"]
+WindowDays = Literal[1, 7, 30, 90]
+
+
+class FeatureRange(StrictModel):
+    """An eligibility rule on one online feature: min <= value <= max (a missing value fails)."""
+
+    feature: str
+    min: float | None = None
+    max: float | None = None
+
+
+class FrequencyCap(StrictModel):
+    # At most this many CRM messages of any campaign over the last `days` (the messages_<days>d feature).
+    max_messages: int = Field(ge=0)
+    days: WindowDays = 7
+
+
+class ValueModel(StrictModel):
+    """What one order is worth: a feature (e.g. the customer's mean order value) or a fixed amount.
+
+    `amount` is also the fallback when the feature is missing (prospects have no orders yet)."""
+
+    kind: Literal["feature", "fixed"] = "feature"
+    feature: str = "avg_order_value"
+    amount: float = Field(40.0, gt=0)
+
+
+class ActionConfig(StrictModel):
+    description: str
+    channel: Channel
+    # Paid per contact, whatever the outcome.
+    contact_cost: float = Field(ge=0)
+    # Coupon terms; paid on every treated order in the window, including those that would have
+    # happened anyway (sure things make coupons expensive).
+    percent_off: float = Field(0.0, ge=0, lt=1)
+    fixed_off: float = Field(0.0, ge=0)
+    value: ValueModel = ValueModel()
+    eligibility: tuple[FeatureRange, ...] = ()
+    frequency_cap: FrequencyCap | None = None
+    # Days since the customer's last CRM message before they may be contacted again.
+    cooldown_days: int = Field(0, ge=0)
+
+
+class ActionsConfig(StrictModel):
+    # Share of an order's value that is profit before campaign costs.
+    margin: float = Field(0.3, gt=0, le=1)
+    actions: dict[str, ActionConfig] = Field(min_length=1)

@@ -1,0 +1,61 @@
+"""Who may receive an action: consent for its channel, its feature rules, frequency cap, cooldown.
+
+Every check reads online features only, so serving, audiences and offline evaluation apply the
+same rules to the same vectors. A missing feature value fails a rule: unknown is not eligible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from configs.schema import ActionConfig
+
+
+def required_features(action: ActionConfig) -> list[str]:
+    names = [f"consent_{action.channel}", *(rule.feature for rule in action.eligibility)]
+    if action.frequency_cap is not None:
+        names.append(f"messages_{action.frequency_cap.days}d")
+    if action.cooldown_days:
+        names.append("days_since_last_messages")
+    if action.value.kind == "feature":
+        names.append(action.value.feature)
+    return list(dict.fromkeys(names))
+
+
+def check_features(action_name: str, action: ActionConfig, columns: pd.Index) -> None:
+    missing = [name for name in required_features(action) if name not in columns]
+    if missing:
+        raise ValueError(f"action {action_name!r} needs features the online vectors lack: {missing}")
+
+
+def eligibility(action: ActionConfig, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(eligible mask, the first failed check per row or "" when eligible)."""
+    failed = np.full(len(features), "", dtype=object)
+
+    def fail(mask: np.ndarray, why: str) -> None:
+        failed[(failed == "") & mask] = why
+
+    fail(_number(features, f"consent_{action.channel}") != 1, f"no {action.channel} consent")
+    for rule in action.eligibility:
+        value = _number(features, rule.feature)
+        low = -np.inf if rule.min is None else rule.min
+        high = np.inf if rule.max is None else rule.max
+        fail(~((value >= low) & (value <= high)), f"{rule.feature} outside [{_fmt(low)}, {_fmt(high)}]")
+    cap = action.frequency_cap
+    if cap is not None:
+        sent = np.nan_to_num(_number(features, f"messages_{cap.days}d"))
+        fail(sent >= cap.max_messages, f"frequency cap: {cap.max_messages} messages in {cap.days} days")
+    if action.cooldown_days:
+        # No message ever (NaN) means no cooldown to wait for.
+        since = np.nan_to_num(_number(features, "days_since_last_messages"), nan=np.inf)
+        fail(since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
+    return failed == "", failed
+
+
+def _number(features: pd.DataFrame, name: str) -> np.ndarray:
+    return pd.to_numeric(features[name], errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _fmt(bound: float) -> str:
+    return "∞" if np.isinf(bound) else f"{bound:g}"

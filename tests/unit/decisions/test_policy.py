@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from configs.loader import load_config
+from configs.schema import ActionsConfig
+from decisions.eligibility import check_features, required_features
+from decisions.policy import NO_ACTION, Estimates, allocate, decide
+
+ACTIONS = ["winback_coupon", "cross_sell_reminder"]
+
+
+@pytest.fixture(scope="module")
+def config() -> ActionsConfig:
+    return load_config("actions", ActionsConfig)
+
+
+def customers(**overrides: list[float]) -> pd.DataFrame:
+    n = len(next(iter(overrides.values())))
+    base = {
+        "consent_sms": [1.0] * n,
+        "consent_push": [1.0] * n,
+        "days_since_last_orders": [45.0] * n,
+        "messages_7d": [0.0] * n,
+        "days_since_last_messages": [30.0] * n,
+        "avg_order_value": [100.0] * n,
+    }
+    return pd.DataFrame(base | overrides)
+
+
+def estimates(n: int, winback: list[float], p_control: list[float], cross: float = 0.0) -> Estimates:
+    return Estimates(
+        uplift={"winback_coupon": np.array(winback), "cross_sell_reminder": np.full(n, cross)},
+        p_control={"winback_coupon": np.array(p_control), "cross_sell_reminder": np.full(n, 0.1)},
+    )
+
+
+def test_embedded_actions_config_is_valid(config: ActionsConfig) -> None:
+    assert set(ACTIONS) <= set(config.actions)
+    assert all(a.contact_cost >= 0 for a in config.actions.values())
+
+
+def test_persuadable_gets_the_coupon_and_a_sure_thing_does_not(config: ActionsConfig) -> None:
+    # 100 order, 30% margin, 20% coupon: +20 pts uplift on p0=0.05 earns 6.0 - 0.25*20 - 0.05 > 0,
+    # while a sure thing (p0=0.9, no uplift) would cost 0.9*20 in coupons for nothing.
+    features = customers(days_since_last_orders=[45.0, 45.0])
+    got = decide(features, estimates(2, [0.20, 0.0], [0.05, 0.9]), config, ACTIONS)
+    assert list(got.action) == ["winback_coupon", NO_ACTION]
+    assert got.profit[0] == pytest.approx(0.20 * 0.3 * 100 - 0.25 * 20 - 0.05)
+    assert got.reason[0].startswith("winback_coupon: +")
+    assert "best eligible is winback_coupon" in got.reason[1]
+
+
+def test_ineligible_customers_get_an_explicit_reason(config: ActionsConfig) -> None:
+    features = customers(consent_sms=[0.0, 1.0, 1.0], days_since_last_orders=[45.0, 200.0, np.nan])
+    got = decide(features, estimates(3, [0.3] * 3, [0.05] * 3), config, ACTIONS)
+    assert list(got.action) == [NO_ACTION] * 3
+    assert "winback_coupon: no sms consent" in got.reason[0]
+    assert "days_since_last_orders outside [30, 90]" in got.reason[1]
+    assert "days_since_last_orders outside" in got.reason[2]  # unknown is not eligible
+    assert np.isnan(got.profits["winback_coupon"]).all()
+
+
+def test_frequency_cap_and_cooldown_block(config: ActionsConfig) -> None:
+    features = customers(messages_7d=[5.0, 0.0, 0.0], days_since_last_messages=[30.0, 2.0, np.nan])
+    got = decide(features, estimates(3, [0.3] * 3, [0.05] * 3), config, ["winback_coupon"])
+    assert list(got.action) == [NO_ACTION, NO_ACTION, "winback_coupon"]
+    assert "frequency cap" in got.reason[0]
+    assert "cooldown" in got.reason[1]
+
+
+def test_the_more_profitable_eligible_action_wins(config: ActionsConfig) -> None:
+    # Recency 10 days: only cross-sell is eligible even though winback's uplift is larger.
+    features = customers(days_since_last_orders=[10.0, 45.0])
+    got = decide(features, estimates(2, [0.3, 0.3], [0.05, 0.05], cross=0.05), config, ACTIONS)
+    assert list(got.action) == ["cross_sell_reminder", "winback_coupon"]
+
+
+def test_allocate_respects_budget_and_size(config: ActionsConfig) -> None:
+    n = 5
+    features = customers(days_since_last_orders=[45.0] * n)
+    got = decide(features, estimates(n, [0.15, 0.20, 0.40, 0.0, 0.30], [0.02] * n), config, ACTIONS)
+    by_size = allocate(got, size=2)
+    assert set(np.flatnonzero(by_size)) == {2, 4}
+    budget = float(np.sort(got.spend[got.action != NO_ACTION])[:2].sum())
+    chosen = allocate(got, budget=budget)
+    assert got.spend[chosen].sum() <= budget + 1e-9
+    assert chosen.sum() >= 1
+    assert not chosen[3]  # no action, never contacted
+    with pytest.raises(ValueError, match="budget"):
+        allocate(got, budget=-1)
+
+
+def test_unknown_action_and_missing_features_are_named(config: ActionsConfig) -> None:
+    with pytest.raises(ValueError, match="unknown action"):
+        decide(customers(days_since_last_orders=[1.0]), estimates(1, [0.1], [0.1]), config, ["nope"])
+    with pytest.raises(ValueError, match="consent_sms"):
+        check_features("winback_coupon", config.actions["winback_coupon"], pd.Index(["avg_order_value"]))
+    assert "messages_7d" in required_features(config.actions["winback_coupon"])

@@ -86,10 +86,22 @@ def build_features(
                 writers[view].append(population.ids[snap.customers], stamp, columns)
             rows += len(snap.customers)
             bar.advance(task)
+        _append_signup_profiles(writers["customer_profile"], population, int(BASE.timestamp()))
     features = sum(len(view.features) for view in VIEWS)
     seconds = time.perf_counter() - started
     log.info("feature build: %d rows x %d features in %.1fs", rows, features, seconds)
     return FeatureBuildReport(out_dir, rows, len(population.ids), len(times), features, seconds)
+
+
+def _append_signup_profiles(writer: _ViewWriter, population: Population, base_epoch_s: int) -> None:
+    """A profile row at each sign-up: who a customer is is known from then on, so decisions and
+    uplift training rows between sign-up and the next snapshot (welcome offers) are not blind."""
+    everyone = np.arange(len(population.ids))
+    signup = population.signup
+    columns = profile_columns(Snapshot(0, everyone, signup, base_epoch_s), population)
+    columns["tenure_days"] = np.zeros(len(everyone))
+    stamps = (BASE + pd.to_timedelta(signup, unit="s")).to_numpy()
+    writer.append(population.ids, stamps, columns)
 
 
 def _snapshot(population: Population, t: int, base_epoch_s: int) -> Snapshot:
@@ -128,11 +140,12 @@ class _ViewWriter:
         self.writer = pq.ParquetWriter(self.staging, self.schema, compression="zstd")
         return self
 
-    def append(self, ids: np.ndarray, stamp: pd.Timestamp, columns: Columns) -> None:
+    def append(self, ids: np.ndarray, stamp: pd.Timestamp | np.ndarray, columns: Columns) -> None:
         assert self.writer is not None
+        stamps = stamp if isinstance(stamp, np.ndarray) else np.full(len(ids), stamp.to_datetime64())
         arrays = {
             "customer_id": ids,
-            "event_timestamp": np.full(len(ids), stamp.to_datetime64()),
+            "event_timestamp": stamps,
             **columns,
         }
         self.writer.write_table(pa.table(arrays, schema=self.schema))

@@ -6,7 +6,10 @@ them with what the simulator knows. Definitions (see README.md):
   if no new campaign touches the customer (a treatment already running keeps running);
 - uplift_<action>: P(order within campaign_window_days | treated at the cutoff through the
   action's primary channel) - P(same | not treated); 0 outside the action's population or inside
-  an active campaign window.
+  an active campaign window;
+- p_control_<action>: the P(same | not treated) term, so the true profit of a decision (coupons
+  are paid on treated orders that would have happened anyway) can be computed; NaN where
+  uplift_<action> is 0 by definition.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class CutoffLog:
             "n_orders": "int64",
             **{c: "float64" for c in ("days_since_last_order", "p_convert", "p_churn")},
             **{f"uplift_{a.name}": "float64" for a in ACTIONS},
+            **{f"p_control_{a.name}": "float64" for a in ACTIONS},
         }
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
@@ -88,9 +92,9 @@ def record_cutoff(
         }
     )
     for action in ACTIONS:
-        frame[f"uplift_{action.name}"] = _uplift(
-            action.name, action.channels[0], day, m, traits, state, timeline
-        )
+        uplift, p_control = _uplift(action.name, action.channels[0], day, m, traits, state, timeline)
+        frame[f"uplift_{action.name}"] = uplift
+        frame[f"p_control_{action.name}"] = p_control
     cutoffs.chunks.append(frame)
 
 
@@ -102,14 +106,15 @@ def _uplift(
     traits: Traits,
     state: CustomerState,
     timeline: Timeline,
-) -> np.ndarray:
-    uplift = np.zeros(m)
+) -> tuple[np.ndarray, np.ndarray]:
+    """True uplift and control window probability; (0, NaN) outside the action's population."""
+    uplift, p_control = np.zeros(m), np.full(m, np.nan)
     idx = np.flatnonzero(population(action, day, state, m) & state.free(slice(0, m), day))
     if idx.size:
         effect = treatment_effect(action, channel, traits, idx)
-        p_control, p_treated = window_probabilities(idx, effect, day, traits, state, timeline)
-        uplift[idx] = p_treated - p_control
-    return uplift
+        p_control[idx], p_treated = window_probabilities(idx, effect, day, traits, state, timeline)
+        uplift[idx] = p_treated - p_control[idx]
+    return uplift, p_control
 
 
 def assignment_truth(campaigns: CampaignLog) -> pd.DataFrame:

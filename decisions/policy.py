@@ -49,13 +49,13 @@ def decide(
     n = len(features)
     profits, spends, values, failures = {}, {}, {}, {}
     for name in names:
-        action = config.actions[name]
-        eligible, failures[name] = eligibility(action, features)
+        spec = config.actions[name]
+        eligible, failures[name] = eligibility(spec, features)
         uplift, p_control = estimates.uplift[name], estimates.p_control[name]
-        values[name] = order_value(action, features)
-        profit = incremental_profit(action, config.margin, values[name], uplift, p_control)
+        values[name] = order_value(spec, features)
+        profit = incremental_profit(spec, config.margin, values[name], uplift, p_control)
         profits[name] = np.where(eligible, profit, np.nan)
-        spends[name] = expected_spend(action, values[name], np.clip(p_control + uplift, 0, 1))
+        spends[name] = expected_spend(spec, values[name], np.clip(p_control + uplift, 0, 1))
     table = pd.DataFrame(profits, index=features.index)
     best = _best_action(table, n)
     chosen = np.array([names[j] if j >= 0 else NO_ACTION for j in best], dtype=object)

@@ -1,0 +1,229 @@
+"""LightGBM uplift meta-learners for a binary outcome: S, T, X, DR and the class transformation.
+
+Every learner follows scikit-learn: `__init__` stores `params` (LightGBM parameters over
+`boosting.DEFAULT_PARAMS`) and `seed`; `fit(X, y, *, treatment, propensity=None)` returns self;
+`predict_uplift(X)` returns the estimated effect of treatment on P(y = 1) per row. X is a DataFrame
+(category columns and NaNs are handled by LightGBM natively). `propensity` is the known probability
+of treatment, a scalar or one per row (a randomized holdout knows it); when absent, learners that need
+it fit a classifier. Learners pickle, and importing this module pulls in no training or tracking stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
+
+from training.uplift.boosting import (
+    Propensity,
+    PropensityModel,
+    as_frame,
+    check_fit_inputs,
+    classifier,
+    positive_proba,
+    regressor,
+)
+
+TREATMENT_COLUMN = "treatment_indicator_"
+
+
+class UpliftLearner(BaseEstimator):
+    """Base of the meta-learners: parameters, fitted-state checks and the shared signature."""
+
+    def __init__(self, params: dict[str, Any] | None = None, seed: int = 0) -> None:
+        self.params = params
+        self.seed = seed
+
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, *, treatment: ArrayLike, propensity: Propensity = None
+    ) -> UpliftLearner:
+        raise NotImplementedError
+
+    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SLearner(UpliftLearner):
+    """One outcome model with treatment as a feature; uplift = p(x, treated) - p(x, control)."""
+
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, *, treatment: ArrayLike, propensity: Propensity = None
+    ) -> SLearner:
+        X = as_frame(X)
+        if TREATMENT_COLUMN in X.columns:
+            raise ValueError(f"X must not contain the reserved column {TREATMENT_COLUMN!r}")
+        y_arr, t_arr, _ = check_fit_inputs(X, y, treatment, propensity)
+        self.model_ = classifier(self.params, self.seed).fit(_with_arm(X, t_arr), y_arr)
+        return self
+
+    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = as_frame(X)
+        treated = positive_proba(self.model_, _with_arm(X, np.ones(len(X), dtype=np.int64)))
+        control = positive_proba(self.model_, _with_arm(X, np.zeros(len(X), dtype=np.int64)))
+        return treated - control
+
+
+class TLearner(UpliftLearner):
+    """One outcome model per arm; uplift = p_treated(x) - p_control(x)."""
+
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, *, treatment: ArrayLike, propensity: Propensity = None
+    ) -> TLearner:
+        X = as_frame(X)
+        y_arr, t_arr, _ = check_fit_inputs(X, y, treatment, propensity)
+        self.control_, self.treated_ = _arm_models(X, y_arr, t_arr, self.params, self.seed)
+        return self
+
+    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "treated_")
+        X = as_frame(X)
+        return positive_proba(self.treated_, X) - positive_proba(self.control_, X)
+
+
+class XLearner(UpliftLearner):
+    """Künzel et al. (2019): per-arm outcome models impute each row's effect, one regressor per arm
+    learns it, and the two are combined as e(x) * tau_control(x) + (1 - e(x)) * tau_treated(x)."""
+
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, *, treatment: ArrayLike, propensity: Propensity = None
+    ) -> XLearner:
+        X = as_frame(X)
+        y_arr, t_arr, known = check_fit_inputs(X, y, treatment, propensity)
+        control, treated = _arm_models(X, y_arr, t_arr, self.params, self.seed)
+        is_treated = t_arr == 1
+        X_t, X_c = X[is_treated], X[~is_treated]
+        imputed_t = y_arr[is_treated] - positive_proba(control, X_t)
+        imputed_c = positive_proba(treated, X_c) - y_arr[~is_treated]
+        self.tau_treated_ = regressor(self.params, self.seed).fit(X_t, imputed_t)
+        self.tau_control_ = regressor(self.params, self.seed).fit(X_c, imputed_c)
+        self.propensity_ = PropensityModel(self.params, self.seed).fit(X, t_arr, known)
+        return self
+
+    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "propensity_")
+        X = as_frame(X)
+        # The weight goes to the effect model trained on the arm with more rows near x.
+        weight = self.propensity_.predict(X)
+        tau_c = np.asarray(self.tau_control_.predict(X))
+        tau_t = np.asarray(self.tau_treated_.predict(X))
+        return weight * tau_c + (1 - weight) * tau_t
+
+
+class DRLearner(UpliftLearner):
+    """Doubly robust learner (Kennedy 2023): cross-fitted outcome and propensity models give each row
+    the pseudo-outcome mu1 - mu0 + t (y - mu1) / e - (1 - t) (y - mu0) / (1 - e), whose conditional
+    mean is the effect; a regressor on all rows learns it. `clip` bounds e away from 0 and 1, whose
+    inverse would otherwise let a few rows dominate."""
+
+    def __init__(
+        self, params: dict[str, Any] | None = None, seed: int = 0, folds: int = 2, clip: float = 0.05
+    ) -> None:
+        super().__init__(params, seed)
+        self.folds = folds
+        self.clip = clip
+
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, *, treatment: ArrayLike, propensity: Propensity = None
+    ) -> DRLearner:
+        X = as_frame(X)
+        y_arr, t_arr, known = check_fit_inputs(X, y, treatment, propensity)
+        pseudo = np.empty(len(X))
+        splits = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+        for train, held in splits.split(np.zeros(len(X)), 2 * t_arr + y_arr):
+            pseudo[held] = self._pseudo_outcomes(X, y_arr, t_arr, known, train, held)
+        # The mean pseudo-outcome is the doubly robust (AIPW) estimate of the average effect.
+        self.average_effect_ = float(pseudo.mean())
+        self.model_ = regressor(self.params, self.seed).fit(X, pseudo)
+        return self
+
+    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return np.asarray(self.model_.predict(as_frame(X)))
+
+    def _pseudo_outcomes(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        t: np.ndarray,
+        known: np.ndarray | None,
+        train: np.ndarray,
+        held: np.ndarray,
+    ) -> np.ndarray:
+        X_train, X_held = X.iloc[train], X.iloc[held]
+        control, treated = _arm_models(X_train, y[train], t[train], self.params, self.seed)
+        mu0, mu1 = positive_proba(control, X_held), positive_proba(treated, X_held)
+        if known is None:
+            e = positive_proba(classifier(self.params, self.seed).fit(X_train, t[train]), X_held)
+        else:
+            e = known[held]
+        e = np.clip(e, self.clip, 1 - self.clip)
+        y_h, t_h = y[held], t[held]
+        return mu1 - mu0 + t_h * (y_h - mu1) / e - (1 - t_h) * (y_h - mu0) / (1 - e)
+
+
+class ClassTransformation(UpliftLearner):
+    """Jaskowski & Jaroszewicz (2012): classify z = 1 for treated responders and control non-responders;
+    uplift = 2 P(z = 1 | x) - 1. Rows are weighted so both arms weigh the same, the balanced design the
+    identity assumes. With known propensities e, the generalized transformed outcome
+    z = y (t - e) / (e (1 - e)), whose conditional mean is the effect, is regressed instead."""
+
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, *, treatment: ArrayLike, propensity: Propensity = None
+    ) -> ClassTransformation:
+        X = as_frame(X)
+        y_arr, t_arr, known = check_fit_inputs(X, y, treatment, propensity)
+        self.model_: lgb.LGBMModel
+        if known is None:
+            share = t_arr.mean()
+            weight = np.where(t_arr == 1, 0.5 / share, 0.5 / (1 - share))
+            z = y_arr * t_arr + (1 - y_arr) * (1 - t_arr)
+            self.model_ = classifier(self.params, self.seed).fit(X, z, sample_weight=weight)
+        else:
+            z_outcome = y_arr * (t_arr - known) / (known * (1 - known))
+            self.model_ = regressor(self.params, self.seed).fit(X, z_outcome)
+        return self
+
+    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = as_frame(X)
+        if isinstance(self.model_, lgb.LGBMClassifier):
+            return 2 * positive_proba(self.model_, X) - 1
+        return np.asarray(self.model_.predict(X))
+
+
+# Simplest first: model selection breaks ties in this order.
+LEARNERS: dict[str, type[UpliftLearner]] = {
+    "s": SLearner,
+    "class_transformation": ClassTransformation,
+    "t": TLearner,
+    "x": XLearner,
+    "dr": DRLearner,
+}
+
+
+def make_learner(name: str, params: dict[str, Any] | None = None, seed: int = 0) -> UpliftLearner:
+    """A new learner by registry name."""
+    if name not in LEARNERS:
+        raise ValueError(f"unknown uplift learner {name!r}; allowed: {', '.join(LEARNERS)}")
+    return LEARNERS[name](params=params, seed=seed)
+
+
+def _with_arm(X: pd.DataFrame, arm: np.ndarray) -> pd.DataFrame:
+    return X.assign(**{TREATMENT_COLUMN: arm})
+
+
+def _arm_models(
+    X: pd.DataFrame, y: np.ndarray, t: np.ndarray, params: dict[str, Any] | None, seed: int
+) -> tuple[lgb.LGBMClassifier, lgb.LGBMClassifier]:
+    """Outcome classifiers fitted on the control rows and on the treated rows."""
+    is_treated = t == 1
+    control = classifier(params, seed).fit(X[~is_treated], y[~is_treated])
+    treated = classifier(params, seed).fit(X[is_treated], y[is_treated])
+    return control, treated

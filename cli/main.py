@@ -9,6 +9,7 @@ import logging
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -16,6 +17,9 @@ from rich.console import Console
 from configs.loader import load_config
 from configs.runtime import runtime_paths
 from configs.schema import FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
+
+if TYPE_CHECKING:
+    from training.policy_evaluation import PolicyEvaluation
 
 app = typer.Typer(help="Nudge: churn, conversion and next-best-action by uplift.", no_args_is_help=True)
 features_app = typer.Typer(help="Build features, apply the Feast repository, materialize online.")
@@ -168,22 +172,34 @@ def features_push(
     console.print(f"updated the real-time features of {updated:,} customers")
 
 
-TaskOption = typer.Option("churn", "--task", help="churn, conversion, vip or all.")
+TaskOption = typer.Option("churn", "--task", help="churn, conversion, vip, uplift (train, rollback) or all.")
+UPLIFT = "uplift"
 
 
-def _tasks(task: str) -> list[str]:
+def _tasks(task: str, uplift: bool = False) -> list[str]:
+    """The tasks `task` names; the uplift bundle only where the command handles it."""
     from training.tasks import TASKS
 
-    return list(TASKS) if task == "all" else [task]
+    if task == "all":
+        return [*TASKS, UPLIFT] if uplift else list(TASKS)
+    if task == UPLIFT and not uplift:
+        raise typer.BadParameter(
+            "uplift models are not promoted by AUC; use train or rollback", param_hint="--task"
+        )
+    return [task]
 
 
 @app.command()
 def train(task: str = TaskOption, config: Path = ConfigOption) -> None:
     """Tune, train, calibrate and evaluate a model; log it to MLflow and register it."""
     from training.trainer import train_task
+    from training.uplift.pipeline import train_uplift
 
     cfg = load_config("training", TrainingConfig, config)
-    for name in _tasks(task):
+    for name in _tasks(task, uplift=True):
+        if name == UPLIFT:
+            console.print(train_uplift(cfg, runtime_paths()).describe())
+            continue
         result = train_task(name, cfg, load_config("features", FeaturesConfig), runtime_paths())
         console.print(result.describe())
 
@@ -210,10 +226,57 @@ def rollback(task: str = TaskOption, config: Path = ConfigOption) -> None:
 
     cfg = load_config("training", TrainingConfig, config)
     mlflow.set_tracking_uri(runtime_paths().tracking_uri)
-    for name in _tasks(task):
-        model = task_for(name, cfg).registered_model
+    for name in _tasks(task, uplift=True):
+        model = cfg.uplift.registered_model if name == UPLIFT else task_for(name, cfg).registered_model
         current, previous = run_rollback(model)
         console.print(f"{model}: champion v{current} -> v{previous}")
+
+
+@app.command("evaluate-policy")
+def evaluate_policy(
+    cutoffs: int = typer.Option(None, help="Evaluate only the newest N cutoffs after the uplift test start."),
+    sample: int = typer.Option(None, help="At most N random customers per cutoff."),
+    budget_share: float = typer.Option(0.5, help="Budget: this share of the model's unbudgeted spend."),
+    seed: int = typer.Option(7, help="Seed of the random policy and of sampling."),
+    config: Path = ConfigOption,
+) -> None:
+    """Next-best-action policy vs oracle, send-to-all, random and churn-risk targeting (simulated data)."""
+    from configs.schema import ActionsConfig
+    from training.policy_evaluation import evaluate_policies
+
+    cfg = load_config("training", TrainingConfig, config)
+    result = evaluate_policies(
+        cfg,
+        load_config("actions", ActionsConfig),
+        runtime_paths(),
+        max_cutoffs=cutoffs,
+        sample=sample,
+        budget_share=budget_share,
+        seed=seed,
+    )
+    _print_policy_tables(result)
+    console.print(f"MLflow run {result.run_id} (policy_evaluation)")
+
+
+def _print_policy_tables(result: PolicyEvaluation) -> None:
+    from rich.table import Table
+
+    dates = ", ".join(str(c.date()) for c in result.cutoffs)
+    titles = {"unconstrained": "no budget", "budget": f"budget {result.budget_share:.0%} of model spend"}
+    for setting, title in titles.items():
+        table = Table(title=f"True incremental value, {title} ({result.rows:,} customer-cutoffs: {dates})")
+        for column in ("policy", "contacts", "incr. orders", "spend", "profit", "share of oracle"):
+            table.add_column(column, justify="left" if column == "policy" else "right")
+        for row in (r for r in result.table() if r["setting"] == setting):
+            table.add_row(
+                str(row["policy"]),
+                f"{row['contacts']:,}",
+                f"{row['incremental_conversions']:,.1f}",
+                f"{row['spend']:,.0f}",
+                f"{row['profit']:,.0f}",
+                f"{row['share_of_oracle']:.1%}",
+            )
+        console.print(table)
 
 
 @app.command()
@@ -225,20 +288,26 @@ def scores(
     sample: int = typer.Option(8, help="How many known customers to sample when no ids are given."),
     config: Path = ConfigOption,
 ) -> None:
-    """Ask the live HTTP service for churn scores and print them as a table."""
-    from serving.client import print_scores, request_scores, sample_customer_ids
+    """Ask the live HTTP service for scores and next-best actions and print them as tables."""
+    from serving.client import sample_customer_ids
     from serving.launcher import ServerProcess
 
     cfg = load_config("serving", ServingConfig, config)
     ids = customer_ids or sample_customer_ids(runtime_paths().raw, sample)
     if url:
-        response = request_scores(url, ids)
-    else:
-        log_file = runtime_paths().data_dir / "logs" / "serve.log"
-        console.print(f"starting the service on port {cfg.port} (log: {log_file})")
-        with ServerProcess(cfg, log_file=log_file) as started_url:
-            response = request_scores(started_url, ids)
-    print_scores(console, response)
+        _show_live(url, ids)
+        return
+    log_file = runtime_paths().data_dir / "logs" / "serve.log"
+    console.print(f"starting the service on port {cfg.port} (log: {log_file})")
+    with ServerProcess(cfg, log_file=log_file) as started_url:
+        _show_live(started_url, ids)
+
+
+def _show_live(url: str, ids: list[int]) -> None:
+    from serving.client import print_decisions, print_scores, request_decisions, request_scores
+
+    print_scores(console, request_scores(url, ids))
+    print_decisions(console, request_decisions(url, ids))
 
 
 @app.command()
@@ -248,6 +317,58 @@ def serve(config: Path = ConfigOption) -> None:
 
     cfg = load_config("serving", ServingConfig, config)
     serve_forever(cfg)
+
+
+@app.command()
+def audience(
+    action: str = typer.Option(..., "--action", help="An action of configs/actions.yaml."),
+    size: int = typer.Option(None, "--size", min=1, help="Audience size (holdout included)."),
+    budget: float = typer.Option(None, "--budget", min=0, help="Spend budget: contacts + coupons."),
+    holdout: float = typer.Option(0.1, "--holdout", help="Share of the audience held out, in (0, 1)."),
+    campaign_id: str = typer.Option(None, "--campaign-id", help="Default: <action>-<date>-<random>."),
+    window_days: int = typer.Option(14, "--window-days", min=1, help="Days the campaign's outcome counts."),
+    out: Path = typer.Option(None, "--out", help="Also export the audience to this .csv or .parquet."),
+    config: Path = typer.Option(None, "--config", help="YAML file overriding configs/actions.yaml."),
+) -> None:
+    """Build and launch an audience for one action by predicted uplift, with a randomized holdout."""
+    from campaigns.planner import AudienceOrder, launch_audience
+    from configs.schema import ActionsConfig
+
+    if (size is None) == (budget is None):
+        raise typer.BadParameter("give exactly one of --size or --budget", param_hint="--size/--budget")
+    order = AudienceOrder(action, size, budget, holdout, campaign_id)
+    actions = load_config("actions", ActionsConfig, config)
+    built, folder = launch_audience(
+        order, actions, load_config("serving", ServingConfig), runtime_paths(), window_days, out
+    )
+    console.print(built.summary.describe())
+    console.print(f"launch recorded in {folder}" + (f"; exported to {out}" if out else ""))
+
+
+@app.command()
+def measure(
+    campaign: str = typer.Option(..., "--campaign", help="Campaign id (raw data or launched here)."),
+    append: bool = typer.Option(
+        True, "--append/--no-append", help="Add a closed launched campaign to the uplift training data."
+    ),
+) -> None:
+    """Measure a campaign's lift, treated vs holdout, with confidence intervals."""
+    from rich.table import Table
+
+    from campaigns.review import review_campaign
+
+    result, status = review_campaign(campaign, load_config("serving", ServingConfig), runtime_paths(), append)
+    window = f"{result.start[:16]} -> {result.end[:16]}"
+    table = Table(title=f"{result.campaign_id}: {result.action} by {result.channel} ({window}, {result.source})")
+    for column in ("figure", "estimate", "interval"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for row in result.table():
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"Qini: {result.qini_source}")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    console.print(f"training data: {status}")
 
 
 def main() -> None:

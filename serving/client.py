@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from events.store import read_table
-from serving.schemas import ScoresResponse
+from serving.schemas import DecisionsResponse, ScoresResponse
 
 
 def request_scores(url: str, customer_ids: list[int], timeout_s: float = 30.0) -> ScoresResponse:
@@ -18,21 +18,46 @@ def request_scores(url: str, customer_ids: list[int], timeout_s: float = 30.0) -
     return ScoresResponse.model_validate(response.json())
 
 
+def request_decisions(url: str, customer_ids: list[int], timeout_s: float = 30.0) -> DecisionsResponse:
+    response = httpx.post(f"{url}/next-best-action", json={"customer_ids": customer_ids}, timeout=timeout_s)
+    response.raise_for_status()
+    return DecisionsResponse.model_validate(response.json())
+
+
 def sample_customer_ids(raw_dir: Path, count: int, seed: int = 0) -> list[int]:
-    """Recent buyers (churn risk is defined for them) plus one unknown id to show cold start."""
+    """Recent buyers and recent sign-ups, plus one unknown id to show cold start."""
     orders = read_table(raw_dir, "orders")
+    customers = read_table(raw_dir, "customers")
     recent = orders.sort_values("order_ts").drop_duplicates("customer_id", keep="last").tail(20 * count)
-    picked = recent["customer_id"].sample(min(count, len(recent)), random_state=seed).tolist()
+    buyers = recent["customer_id"].sample(min(count - count // 3, len(recent)), random_state=seed)
+    signups = customers.sort_values("signup_ts").tail(20 * count)["customer_id"]
+    prospects = signups[~signups.isin(orders["customer_id"])]
+    picked = [*buyers, *prospects.sample(min(count // 3, len(prospects)), random_state=seed)]
     return [*map(int, picked), -1]
 
 
 def print_scores(console: Console, response: ScoresResponse) -> None:
-    table = Table(title=f"churn risk from {response.model} v{response.model_version} (live HTTP)")
+    names = list(dict.fromkeys(n for s in response.scores for n in s.scores))
+    versions = ", ".join(f"{m} v{v}" for m, v in response.models.items())
+    table = Table(title=f"scores (live HTTP; {versions})")
     table.add_column("customer_id", justify="right")
-    table.add_column("churn_risk", justify="right")
-    table.add_column("top reasons (SHAP)")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("top churn reasons (SHAP)")
     for score in response.scores:
-        risk = "—" if score.churn_risk is None else f"{score.churn_risk:.3f}"
-        reasons = ", ".join(r.feature for r in score.top_reasons) or score.reason
-        table.add_row(str(score.customer_id), risk, reasons)
+        values = [f"{score.scores[n]:.3f}" if n in score.scores else "—" for n in names]
+        reasons = ", ".join(r.feature for r in score.top_reasons.get("churn", [])) or score.reason
+        table.add_row(str(score.customer_id), *values, reasons)
+    console.print(table)
+
+
+def print_decisions(console: Console, response: DecisionsResponse) -> None:
+    table = Table(title="next best action (live HTTP)")
+    table.add_column("customer_id", justify="right")
+    table.add_column("action")
+    table.add_column("profit", justify="right")
+    table.add_column("reason")
+    for decision in response.decisions:
+        profit = f"{decision.expected_incremental_profit:+.2f}" if decision.known else "—"
+        table.add_row(str(decision.customer_id), decision.action, profit, decision.reason)
     console.print(table)

@@ -1,4 +1,6 @@
-"""Scores for a batch of customers from Feast online features and the champion model."""
+"""Scores and next-best-action decisions for a batch of customers: one Feast online read, the
+current models, and the shared decision rule; unknown or stale customers get a cold-start answer.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +8,103 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from features.online import OnlineReader
-from serving.schemas import CustomerScore, Reason, ScoresResponse
-from training.registry import LoadedModel
+from configs.schema import ActionsConfig
+from decisions.policy import Estimates, decide
+from features.online import OnlineReader, OnlineVectors
+from serving.models import ModelHolder
+from serving.schemas import CustomerScore, Decision, DecisionsResponse, Reason, ScoresResponse
 
 
-class ChurnScorer:
-    def __init__(self, reader: OnlineReader, champion: LoadedModel) -> None:
+class Scorer:
+    def __init__(self, reader: OnlineReader, models: ModelHolder, actions: ActionsConfig) -> None:
         self.reader = reader
-        self.champion = champion
+        self.models = models
+        self.actions = actions
 
     def score(self, customer_ids: list[int]) -> ScoresResponse:
+        models = self.models.current  # one set for the whole request, even if a reload lands
         vectors = self.reader.read(customer_ids)
-        risks = np.full(len(customer_ids), np.nan)
-        reasons: list[list[Reason]] = [[] for _ in customer_ids]
-        if vectors.fresh.any():
-            fresh_rows = vectors.features.loc[vectors.fresh]
-            risks[vectors.fresh] = self.champion.predict_proba(fresh_rows)
-            explained = top_reasons(self.champion.contributions(fresh_rows), self.champion.feature_names)
-            for position, row_reasons in zip(np.flatnonzero(vectors.fresh), explained, strict=True):
-                reasons[position] = row_reasons
-        scores = [
-            CustomerScore(
-                customer_id=cid,
-                known=bool(fresh),
-                churn_risk=float(risk) if fresh else None,
-                features_as_of=_iso(as_of),
-                reason=_reason(bool(fresh), as_of, self.reader.ttl_s),
-                top_reasons=why,
-            )
-            for cid, fresh, risk, as_of, why in zip(
-                customer_ids, vectors.fresh, risks, vectors.as_of_epoch_s, reasons, strict=True
-            )
-        ]
+        rows = np.flatnonzero(vectors.fresh)
+        fresh = vectors.features.iloc[rows]
+        scores: list[dict[str, float]] = [{} for _ in customer_ids]
+        reasons: list[dict[str, list[Reason]]] = [{} for _ in customer_ids]
+        if len(rows):
+            for name, model in models.predictors.items():
+                probabilities = model.predict_proba(fresh)
+                explained = top_reasons(model.contributions(fresh), model.feature_names)
+                for position, p, why in zip(rows, probabilities, explained, strict=True):
+                    scores[position][name] = round(float(p), 6)
+                    reasons[position][name] = why
         return ScoresResponse(
-            model=self.champion.name,
-            model_version=self.champion.version,
-            scored_at=datetime.fromtimestamp(self.reader.clock(), UTC).isoformat(),
-            scores=scores,
+            models=models.versions,
+            scored_at=self._now(),
+            scores=[
+                CustomerScore(
+                    customer_id=cid,
+                    known=bool(vectors.fresh[i]),
+                    scores=scores[i],
+                    top_reasons=reasons[i],
+                    features_as_of=_iso(vectors.as_of_epoch_s[i]),
+                    reason=self._status(vectors, i, "scored by the champion models"),
+                )
+                for i, cid in enumerate(customer_ids)
+            ],
         )
+
+    def next_best_action(self, customer_ids: list[int]) -> DecisionsResponse:
+        models = self.models.current
+        vectors = self.reader.read(customer_ids)
+        rows = np.flatnonzero(vectors.fresh)
+        decisions: list[Decision | None] = [None] * len(customer_ids)
+        if len(rows):
+            fresh = vectors.features.iloc[rows]
+            predicted = models.uplift.predict(fresh)
+            estimates = Estimates(
+                {a: u for a, (u, _) in predicted.items()}, {a: p for a, (_, p) in predicted.items()}
+            )
+            chosen = decide(fresh, estimates, self.actions, list(predicted))
+            for j, i in enumerate(rows):
+                action = str(chosen.action[j])
+                spec = self.actions.actions.get(action)
+                decisions[i] = Decision(
+                    customer_id=customer_ids[i],
+                    known=True,
+                    action=action,
+                    channel=spec.channel if spec else None,
+                    expected_incremental_profit=round(float(chosen.profit[j]), 4),
+                    uplift=round(float(chosen.uplift[j]), 6),
+                    reason=chosen.reason[j],
+                    features_as_of=_iso(vectors.as_of_epoch_s[i]),
+                )
+        return DecisionsResponse(
+            models=models.versions,
+            decided_at=self._now(),
+            decisions=[
+                d or self._cold_decision(customer_ids[i], vectors, i) for i, d in enumerate(decisions)
+            ],
+        )
+
+    def _cold_decision(self, customer_id: int, vectors: OnlineVectors, i: int) -> Decision:
+        return Decision(
+            customer_id=customer_id,
+            known=False,
+            action="no_action",
+            channel=None,
+            expected_incremental_profit=0.0,
+            uplift=0.0,
+            reason=self._status(vectors, i, ""),
+            features_as_of=_iso(vectors.as_of_epoch_s[i]),
+        )
+
+    def _status(self, vectors: OnlineVectors, i: int, fresh_text: str) -> str:
+        if vectors.fresh[i]:
+            return fresh_text
+        if vectors.as_of_epoch_s[i] <= 0:
+            return "cold start: no online features"
+        return f"cold start: features older than the {self.reader.ttl_s / 86400:.0f}-day TTL"
+
+    def _now(self) -> str:
+        return datetime.fromtimestamp(self.reader.clock(), UTC).isoformat()
 
 
 def top_reasons(contributions: np.ndarray, names: list[str], k: int = 3) -> list[list[Reason]]:
@@ -59,11 +119,3 @@ def top_reasons(contributions: np.ndarray, names: list[str], k: int = 3) -> list
 
 def _iso(epoch_s: float) -> str | None:
     return datetime.fromtimestamp(epoch_s, UTC).isoformat() if epoch_s > 0 else None
-
-
-def _reason(fresh: bool, as_of: float, ttl_s: float) -> str:
-    if fresh:
-        return "scored by champion model"
-    if as_of <= 0:
-        return "cold start: no online features"
-    return f"cold start: features older than the {ttl_s / 86400:.0f}-day TTL"

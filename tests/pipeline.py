@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from serving.scorer import Scorer
 
 NUDGE = str(Path(sys.executable).with_name("nudge"))
 
@@ -51,4 +56,25 @@ def run_skeleton(pipeline: Pipeline, customers: int = 3000, days: int = 150) -> 
     pipeline.run("features", "build")
     pipeline.run("features", "apply")
     pipeline.run("features", "materialize")
-    pipeline.run("train")
+    pipeline.run("train", "--task", "all")
+
+
+def in_process_scorer(pipeline: Pipeline, clock: Callable[[], float] | None = None) -> Scorer:
+    """The service's Scorer over the pipeline's store and registry, without a server."""
+    from configs.loader import load_config
+    from configs.runtime import RuntimePaths
+    from configs.schema import ActionsConfig, ServingConfig
+    from features.online import OnlineReader
+    from features.store import open_store
+    from serving.models import ModelHolder
+    from serving.scorer import Scorer
+    from serving.service import make_clock
+    from training.dataset import feature_columns
+
+    mlruns = pipeline.root / "mlruns"
+    paths = RuntimePaths(pipeline.data_dir, mlruns, f"sqlite:///{mlruns / 'mlflow.db'}")
+    config = ServingConfig(reload_interval_s=0)
+    store = open_store(paths.feature_repo)
+    holder = ModelHolder(config, paths.tracking_uri, feature_columns(store, config.feature_service))
+    reader = OnlineReader(store, config.feature_service, clock or make_clock("data", store))
+    return Scorer(reader, holder, load_config("actions", ActionsConfig))

@@ -121,12 +121,12 @@ def _tags(task: Task, paths: RuntimePaths, artifacts: RunArtifacts) -> dict[str,
         "label": task.label,
         "feature_service": task.feature_service,
         "test_from": artifacts.test_from.isoformat(),
-        "data_version": _data_version(paths.raw),
-        "git_sha": _git_sha(),
+        "data_version": data_version(paths.raw),
+        "git_sha": git_sha(),
     }
 
 
-def _data_version(raw: Path) -> str:
+def data_version(raw: Path) -> str:
     """A content hash of the raw tables the labels came from (names, sizes and bytes)."""
     digest = hashlib.sha256()
     for path in sorted(raw.glob("*.parquet")):
@@ -137,7 +137,7 @@ def _data_version(raw: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _git_sha() -> str:
+def git_sha() -> str:
     try:
         result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):

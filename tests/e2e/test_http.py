@@ -30,19 +30,41 @@ def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
     response = httpx.post(f"{service_url}/scores", json={"customer_ids": [*known, 10**9]}, timeout=30)
     assert response.status_code == 200
     body = response.json()
-    assert body["model"] == "nudge-churn" and body["model_version"].isdigit()
-    assert body["scores"][0]["top_reasons"], "a scored customer comes with its top reasons"
+    assert set(body["models"]) == {"nudge-churn", "nudge-conversion", "nudge-vip", "nudge-uplift"}
+    assert body["scored_at"]
     scores = body["scores"]
+    assert scores[0]["top_reasons"]["churn"], "a scored customer comes with its top reasons"
     assert [s["customer_id"] for s in scores] == [*known, 10**9]
-    assert all(0.0 <= s["churn_risk"] <= 1.0 for s in scores[:5])
+    for score in scores[:5]:
+        assert set(score["scores"]) == {"churn", "conversion", "vip"}
+        assert all(0.0 <= v <= 1.0 for v in score["scores"].values())
     assert scores[-1] == {
         "customer_id": 10**9,
         "known": False,
-        "churn_risk": None,
+        "scores": {},
+        "top_reasons": {},
         "features_as_of": None,
         "reason": "cold start: no online features",
-        "top_reasons": [],
     }
+
+
+def test_next_best_action_over_http(service_url: str, trained_pipeline: Pipeline) -> None:
+    snapshots = pd.read_parquet(trained_pipeline.data_dir / "features" / "customer_activity.parquet")
+    ids = snapshots.loc[snapshots["event_timestamp"] == snapshots["event_timestamp"].max(), "customer_id"]
+    known = [int(i) for i in ids.sample(40, random_state=1)]
+    response = httpx.post(f"{service_url}/next-best-action", json={"customer_ids": [*known, -5]}, timeout=30)
+    assert response.status_code == 200
+    decisions = response.json()["decisions"]
+    assert [d["customer_id"] for d in decisions] == [*known, -5]
+    allowed = {"no_action", "welcome_coupon", "cart_free_shipping", "winback_coupon", "vip_early_access",
+               "cross_sell_reminder"}  # fmt: skip
+    assert {d["action"] for d in decisions} <= allowed
+    for decision in decisions[:-1]:
+        assert decision["known"] and decision["reason"]
+        acting = decision["action"] != "no_action"
+        assert (decision["expected_incremental_profit"] > 0) == acting
+        assert decision["reason"].startswith(decision["action"] if acting else "no action")
+    assert decisions[-1]["action"] == "no_action" and decisions[-1]["reason"].startswith("cold start")
 
 
 @pytest.mark.parametrize(
@@ -60,9 +82,34 @@ def test_bad_requests_get_a_clear_4xx(service_url: str, body: dict[str, object],
     assert fragment in response.text
 
 
-def test_health_endpoints(service_url: str) -> None:
+def test_health_metrics_and_openapi(service_url: str) -> None:
     assert httpx.get(f"{service_url}/livez", timeout=5).status_code == 200
     assert httpx.get(f"{service_url}/readyz", timeout=5).status_code == 200
+    httpx.post(f"{service_url}/scores", json={"customer_ids": [1]}, timeout=30)
+    metrics = httpx.get(f"{service_url}/metrics", timeout=5)
+    assert metrics.status_code == 200 and "request" in metrics.text and "/scores" in metrics.text
+    paths = httpx.get(f"{service_url}/docs.json", timeout=5).json()["paths"]
+    assert {"/scores", "/next-best-action", "/events"} <= set(paths)
+
+
+def test_oversized_bodies_are_refused_before_parsing(service_url: str) -> None:
+    huge = {"customer_ids": [1] * 10, "padding": "x" * 2_000_000}
+    response = httpx.post(f"{service_url}/scores", json=huge, timeout=30)
+    assert response.status_code == 413 and "exceeds" in response.json()["error"]
+
+
+def test_api_key_is_enforced_when_configured(trained_pipeline: Pipeline) -> None:
+    env = {**trained_pipeline.env, "NUDGE_API_KEY": "s3cret"}
+    config = ServingConfig(port=3918, reload_interval_s=0)
+    with ServerProcess(config, log_file=trained_pipeline.root / "serve-auth.log", env=env) as url:
+        body = {"customer_ids": [1]}
+        missing = httpx.post(f"{url}/scores", json=body, timeout=30)
+        assert missing.status_code == 401 and "X-API-Key" in missing.json()["error"]
+        wrong = httpx.post(f"{url}/scores", json=body, headers={"X-API-Key": "nope"}, timeout=30)
+        assert wrong.status_code == 401
+        ok = httpx.post(f"{url}/scores", json=body, headers={"X-API-Key": "s3cret"}, timeout=30)
+        assert ok.status_code == 200
+        assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200  # probes stay open
 
 
 def test_pushed_events_reach_the_online_store(service_url: str, trained_pipeline: Pipeline) -> None:

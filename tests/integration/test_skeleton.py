@@ -12,12 +12,9 @@ from mlflow import MlflowClient
 from configs.runtime import RuntimePaths
 from features.catalog import REALTIME, SERVICES, VIEWS
 from features.definitions import RECENCY_NOW
-from features.online import OnlineReader
 from features.store import open_store
-from serving.champion import load_champion
-from serving.scorer import ChurnScorer
 from serving.service import make_clock
-from tests.pipeline import Pipeline
+from tests.pipeline import Pipeline, in_process_scorer
 
 pytestmark = pytest.mark.integration
 
@@ -58,9 +55,8 @@ def test_online_scores_match_offline_features_of_the_latest_snapshot(
     trained_pipeline: Pipeline,
 ) -> None:
     paths = _paths(trained_pipeline)
-    champion = load_champion(paths.tracking_uri, "nudge-churn", "champion")
-    store = open_store(paths.feature_repo)
-    scorer = ChurnScorer(OnlineReader(store, "churn_v1", make_clock("data", store)), champion)
+    scorer = in_process_scorer(trained_pipeline)
+    churn = scorer.models.current.predictors["churn"]
     snapshots = functools.reduce(
         lambda left, right: left.merge(right, on=["customer_id", "event_timestamp"]),
         [pd.read_parquet(paths.features / spec.file) for spec in SERVICES["churn_v1"]],
@@ -69,10 +65,11 @@ def test_online_scores_match_offline_features_of_the_latest_snapshot(
     sample = latest.sample(20, random_state=0)
     response = scorer.score([*sample["customer_id"].tolist(), -42])
     assert [s.known for s in response.scores] == [True] * 20 + [False]
-    assert response.scores[-1].churn_risk is None
-    expected = champion.predict_proba(sample)
-    got = [s.churn_risk for s in response.scores[:20]]
-    assert got == pytest.approx(list(expected), abs=1e-9)
+    assert response.scores[-1].scores == {}
+    expected = churn.predict_proba(sample)
+    got = [s.scores["churn"] for s in response.scores[:20]]
+    assert all(set(s.scores) == {"churn", "conversion", "vip"} for s in response.scores[:20])
+    assert got == pytest.approx(list(expected), abs=1e-6)
 
 
 def test_cli_reports_bad_config_clearly_and_writes_nothing(
@@ -89,13 +86,9 @@ def test_cli_reports_bad_config_clearly_and_writes_nothing(
 
 def test_features_past_their_ttl_are_not_served_as_fresh(trained_pipeline: Pipeline) -> None:
     paths = _paths(trained_pipeline)
-    store = open_store(paths.feature_repo)
-    champion = load_champion(paths.tracking_uri, "nudge-churn", "champion")
     snapshots = pd.read_parquet(paths.features / "customer_profile.parquet")
     ids = snapshots[snapshots["event_timestamp"] == snapshots["event_timestamp"].max()]["customer_id"]
-    later = make_clock("data", store)() + 400 * 86400  # beyond the 120-day TTL
-    response = ChurnScorer(OnlineReader(store, "churn_v1", lambda: later), champion).score(
-        ids.head(3).tolist()
-    )
+    later = make_clock("data", open_store(paths.feature_repo))() + 400 * 86400  # beyond the 120-day TTL
+    response = in_process_scorer(trained_pipeline, lambda: later).score(ids.head(3).tolist())
     assert [s.known for s in response.scores] == [False] * 3
     assert all("TTL" in s.reason and s.features_as_of for s in response.scores)

@@ -1,0 +1,97 @@
+"""The models the service answers with: each score's champion and the uplift bundle, fetched from
+the MLflow registry by alias, and swapped whole when an alias moves.
+
+A new version that fails to load (or lacks features the online read provides) is logged and the
+current set keeps serving: a bad registration never takes the service down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from configs.schema import ServingConfig
+from training.registry import LoadedModel, load_version
+from training.uplift.bundle import UpliftBundle, load_bundle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    predictors: dict[str, LoadedModel]  # score name -> champion
+    uplift: UpliftBundle
+    versions: dict[str, str]  # registered model -> version
+
+    def feature_names(self) -> list[str]:
+        names = [n for model in self.predictors.values() for n in model.feature_names]
+        return list(dict.fromkeys([*names, *self.uplift.feature_names]))
+
+
+def alias_versions(config: ServingConfig) -> dict[str, str]:
+    """Registered model -> the version its alias points at now."""
+    client = MlflowClient()
+    names = [*config.models.values(), config.uplift_model]
+    try:
+        return {name: str(client.get_model_version_by_alias(name, config.alias).version) for name in names}
+    except MlflowException as err:
+        raise LookupError(f"no {config.alias!r} alias for one of {names}: {err.message}") from None
+
+
+def load_models(config: ServingConfig) -> ModelSet:
+    versions = alias_versions(config)
+    predictors = {score: load_version(name, versions[name]) for score, name in config.models.items()}
+    uplift = load_bundle(f"models:/{config.uplift_model}/{versions[config.uplift_model]}")
+    log.info("loaded models %s", versions)
+    return ModelSet(predictors, uplift, versions)
+
+
+class ModelHolder:
+    """The current ModelSet, re-checked against the registry every `reload_interval_s`."""
+
+    def __init__(self, config: ServingConfig, tracking_uri: str, available: list[str]) -> None:
+        mlflow.set_tracking_uri(tracking_uri)
+        self.config = config
+        self.available = set(available)
+        self.current = self._checked(load_models(config))
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+
+    def refresh(self) -> bool:
+        """Swap in the alias targets if they moved; True when a new set now serves."""
+        try:
+            if alias_versions(self.config) == self.current.versions:
+                return False
+            candidate = self._checked(load_models(self.config))
+        except Exception as err:  # any failure keeps the models that work
+            self.last_error = f"{type(err).__name__}: {err}"
+            log.exception("model reload failed; still serving %s", self.current.versions)
+            return False
+        log.info("models reloaded: %s -> %s", self.current.versions, candidate.versions)
+        self.current, self.last_error = candidate, None
+        return True
+
+    def start(self) -> None:
+        if self.config.reload_interval_s <= 0:
+            return
+        threading.Thread(target=self._watch, name="model-reload", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.config.reload_interval_s):
+            self.refresh()
+
+    def _checked(self, models: ModelSet) -> ModelSet:
+        missing = [n for n in models.feature_names() if n not in self.available]
+        if missing:
+            raise ValueError(
+                f"models read features the {self.config.feature_service!r} service lacks: {missing[:10]}"
+            )
+        return models

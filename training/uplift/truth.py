@@ -1,0 +1,30 @@
+"""How close predicted uplift comes to the simulator's true uplift of each assignment.
+
+- spearman: rank correlation of predicted and true uplift on the test assignments;
+- policy_value_share: true incremental conversions won by treating the rows the model scores
+  positive, over those won by the oracle that treats exactly the rows with positive true uplift.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+
+def truth_figures(test: pd.DataFrame, predicted: np.ndarray, truth: pd.DataFrame) -> dict[str, float]:
+    keyed = test[["campaign_id", "customer_id"]].reset_index(drop=True).assign(predicted=predicted)
+    keyed["campaign_id"] = keyed["campaign_id"].astype("string")
+    truth = truth.assign(campaign_id=truth["campaign_id"].astype("string"))
+    joined = keyed.merge(truth[["campaign_id", "customer_id", "true_uplift"]], how="inner")
+    if len(joined) < len(keyed):
+        raise ValueError(f"ground truth lacks {len(keyed) - len(joined)} of the test assignments")
+    true = joined["true_uplift"].to_numpy()
+    oracle = true[true > 0].sum()
+    return {
+        "spearman": float(spearmanr(joined["predicted"], true).statistic),
+        "policy_value_share": float(true[joined["predicted"].to_numpy() > 0].sum() / oracle)
+        if oracle
+        else np.nan,
+        "mean_true_uplift": float(true.mean()),
+    }

@@ -37,16 +37,17 @@ demo: install ## Simulate, build features, train the three models, serve and sho
 
 test: install ## Run the default test suite (unit, integration, e2e; not slow)
 	scripts/redis.sh start
+	scripts/chromium.sh
 	$(BIN)/pytest -m "not slow"
 
 test-slow: install ## Run only the slow tests
 	scripts/redis.sh start
 	$(BIN)/pytest -m slow
 
-lint: install ## ruff lint + format check, mypy on training/ and serving/
+lint: install ## ruff lint + format check, mypy on training/, serving/ and campaigns/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy training serving
+	$(BIN)/mypy training serving campaigns
 
 bench: install ## Run the benchmarks; figures land in benchmarks/results/
 	scripts/redis.sh start

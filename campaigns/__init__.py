@@ -1,1 +1,2 @@
-"""Audiences with randomized holdouts and campaign measurement."""
+"""Campaigns: audiences by predicted uplift with randomized holdouts, their launch record, measurement
+of each campaign's lift, and the marketer page."""

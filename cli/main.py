@@ -359,7 +359,9 @@ def measure(
 
     result, status = review_campaign(campaign, load_config("serving", ServingConfig), runtime_paths(), append)
     window = f"{result.start[:16]} -> {result.end[:16]}"
-    table = Table(title=f"{result.campaign_id}: {result.action} by {result.channel} ({window}, {result.source})")
+    table = Table(
+        title=f"{result.campaign_id}: {result.action} by {result.channel} ({window}, {result.source})"
+    )
     for column in ("figure", "estimate", "interval"):
         table.add_column(column, justify="left" if column == "figure" else "right")
     for row in result.table():

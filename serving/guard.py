@@ -13,8 +13,9 @@ from typing import Any
 from configs.loader import load_config
 from configs.schema import ServingConfig
 
-# Probes, metrics and API docs stay open so orchestrators and scrapers need no key.
-OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics", "/docs.json", "/docs")
+# Probes, metrics and API docs stay open so orchestrators and scrapers need no key; so does the
+# marketer page, which holds no data and sends the key the marketer types for everything it reads.
+OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics", "/docs.json", "/docs", "/marketer")
 
 Scope = dict[str, Any]
 

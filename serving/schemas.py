@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Reason(BaseModel):
@@ -70,10 +70,68 @@ class EventsAccepted(BaseModel):
 
 
 class AudienceRequest(BaseModel):
+    """POST /audiences: one action, exactly one of size or budget; preview records nothing."""
+
     model_config = ConfigDict(extra="forbid")
 
     action: str
-    size: int | None = Field(None, ge=1)
-    budget: float | None = Field(None, gt=0)
+    size: int | None = Field(None, ge=1, description="Audience size, holdout included.")
+    budget: float | None = Field(None, gt=0, description="Spend budget: contacts plus coupons.")
     holdout_share: float = Field(0.1, gt=0, lt=1)
-    campaign_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,80}$")
+    campaign_id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+    window_days: int = Field(14, ge=1, le=365, description="Days the campaign's outcome counts.")
+    preview: bool = Field(False, description="Only compute the summary; launch nothing, no download.")
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> AudienceRequest:
+        if (self.size is None) == (self.budget is None):
+            raise ValueError("give exactly one of size or budget")
+        return self
+
+
+class AudienceSummaryBody(BaseModel):
+    """campaigns.audience.AudienceSummary; money in the order values' currency, rates as fractions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_id: str
+    action: str
+    channel: str
+    as_of: str
+    constraint: str
+    population: int
+    eligible: int
+    profitable: int
+    size: int
+    treated: int
+    holdout: int
+    holdout_share: float
+    expected_incremental_conversions: float
+    expected_incremental_revenue: float
+    expected_cost: float
+    expected_profit: float
+    roi: float | None
+    baseline_conversion: float
+    expected_lift: float
+    mde: float | None  # None when an arm is empty
+    alpha: float
+    power: float
+
+
+class CurvePoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    size: int  # the top `size` of the eligible ranking
+    incremental_conversions: float  # expected, from its treated arm
+    profit: float
+    cost: float
+
+
+class AudienceResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: AudienceSummaryBody
+    curve: list[CurvePoint]
+    launched: bool
+    download: str | None  # path of the audience CSV on this service, when launched
+    model_version: str

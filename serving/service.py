@@ -1,21 +1,27 @@
 """The BentoML service: `bentoml serve serving.service:Nudge`.
 
-Routes: POST /scores, /next-best-action, /events (and /audiences, the marketer page); BentoML adds
+Routes: POST /scores, /next-best-action, /events, /audiences; GET /marketer (the marketer page),
+/campaigns/actions, /campaigns/results, /campaigns/{id}/audience.csv (campaigns.page); BentoML adds
 /healthz, /livez, /readyz (ready once the models are loaded), /metrics (Prometheus) and
 /docs.json (OpenAPI).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import bentoml
 import pandas as pd
 from feast import FeatureStore
 from pydantic import Field
 
+from campaigns.launch import campaigns_root
+from campaigns.page import campaign_app, marketer_app
+from campaigns.planner import AudienceOrder, AudiencePlanner
 from configs.loader import load_config
 from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, ServingConfig
@@ -24,9 +30,21 @@ from features.online import OnlineReader
 from features.store import data_now, open_store, push_events
 from serving.guard import Guard
 from serving.models import ModelHolder
-from serving.schemas import BehaviourEvent, DecisionsResponse, EventsAccepted, ScoresResponse
+from serving.schemas import (
+    AudienceRequest,
+    AudienceResponse,
+    AudienceSummaryBody,
+    BehaviourEvent,
+    CurvePoint,
+    DecisionsResponse,
+    EventsAccepted,
+    ScoresResponse,
+)
 from serving.scorer import Scorer
 from training.dataset import feature_columns
+from training.uplift.bundle import UpliftBundle
+
+log = logging.getLogger(__name__)
 
 # Upper bounds on list sizes per request; ServingConfig.max_customers_per_request may lower ids.
 _HARD_MAX_IDS = 10_000
@@ -57,6 +75,16 @@ class Nudge:
             self.store, self.config.feature_service, make_clock(self.config.clock, self.store)
         )
         self.scorer = Scorer(reader, self.models, self.actions)
+        self.audience_planner = AudiencePlanner(
+            self.store,
+            self.config.feature_service,
+            self.actions,
+            self._uplift,
+            paths.raw,
+            campaigns_root(paths),
+        )
+        # Read the population once in the background so the first audience request is fast too.
+        threading.Thread(target=self._warm_population, name="population", daemon=True).start()
 
     def __is_ready__(self) -> bool:
         return bool(self.models.current.predictors)
@@ -83,6 +111,62 @@ class Nudge:
         frame = pd.DataFrame([event.model_dump() for event in events])
         return EventsAccepted(customers_updated=push_events(self.store, frame))
 
+    @bentoml.api(route="/audiences", input_spec=AudienceRequest)
+    def audiences(
+        self,
+        action: str,
+        size: int | None,
+        budget: float | None,
+        holdout_share: float,
+        campaign_id: str | None,
+        window_days: int,
+        preview: bool,
+    ) -> AudienceResponse:
+        """An audience for one action by predicted uplift under a size or a budget, with a randomized
+        holdout: expected incremental conversions, revenue, cost, profit, ROI, the minimum detectable
+        effect and the predicted uplift curve. Unless `preview`, the launch is recorded and the
+        audience can be downloaded from `download`."""
+        order = AudienceOrder(action, size, budget, holdout_share, campaign_id)
+        try:
+            if preview:
+                audience, launched = self.audience_planner.plan(order), False
+            else:
+                audience, _ = self.audience_planner.launch(order, window_days)
+                launched = True
+        except ValueError as err:
+            raise bentoml.exceptions.InvalidArgument(str(err)) from None
+        campaign = audience.summary.campaign_id
+        return AudienceResponse(
+            summary=AudienceSummaryBody.model_validate(audience.summary.to_dict()),
+            curve=[CurvePoint.model_validate(point) for point in audience.curve.to_dict("records")],
+            launched=launched,
+            download=f"/campaigns/{campaign}/audience.csv" if launched else None,
+            model_version=self._uplift()[1],
+        )
+
+    def action_catalogue(self) -> list[dict[str, Any]]:
+        """What the marketer page offers: every configured action, and whether it has an uplift model."""
+        modelled = self.models.current.uplift.actions
+        return [
+            {
+                "name": name,
+                "description": spec.description,
+                "channel": spec.channel,
+                "modelled": name in modelled,
+            }
+            for name, spec in self.actions.actions.items()
+        ]
+
+    def _uplift(self) -> tuple[UpliftBundle, str]:
+        models = self.models.current
+        return models.uplift, models.versions[self.config.uplift_model]
+
+    def _warm_population(self) -> None:
+        try:
+            self.audience_planner.predictions()
+        except Exception:  # an audience request will report it
+            log.exception("could not read the population for audiences")
+
     def _check_size(self, customer_ids: list[int]) -> None:
         if len(customer_ids) > self.config.max_customers_per_request:
             raise bentoml.exceptions.InvalidArgument(
@@ -91,5 +175,15 @@ class Nudge:
             )
 
 
+def _catalogue() -> list[dict[str, Any]]:
+    """The marketer page's actions, from the service instance serving this worker."""
+    service = bentoml.get_current_service()
+    catalogue: list[dict[str, Any]] = service.action_catalogue()
+    return catalogue
+
+
 # bentoml.service turns the class into a Service; mypy still sees the plain class.
 Nudge.add_asgi_middleware(Guard)  # type: ignore[attr-defined]
+_service: Any = Nudge
+_service.mount_asgi_app(marketer_app(), path="/marketer", name="marketer")
+_service.mount_asgi_app(campaign_app(_catalogue), path="/campaigns", name="campaigns")

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import redis
+from feast import FeatureStore
 
 from configs.schema import FeaturesConfig
-from features.store import DEFAULT_REDIS, apply_repository, materialize_latest, open_store, push_events
-from tests.pipeline import Pipeline
+from features.online import OnlineReader
+from features.store import (
+    DEFAULT_REDIS,
+    apply_repository,
+    data_now,
+    materialize_latest,
+    open_store,
+    push_events,
+)
+from tests.pipeline import Pipeline, make_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +81,52 @@ def test_redis_store_serves_the_same_vectors_as_sqlite(
         features=["customer_realtime:last_order_epoch_s"], entity_rows=[{"customer_id": -5}]
     ).to_dict()
     assert pushed["last_order_epoch_s"] == [pd.Timestamp("2030-01-01", tz="UTC").timestamp()]
+
+
+@pytest.fixture(scope="module")
+def redis_features(redis_address: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureStore]:
+    """Simulated features (no models needed) in Redis under a project of their own, removed after;
+    one customer has pushed events only, so some rows have some views and not others."""
+    pipeline = make_pipeline(tmp_path_factory.mktemp("redis_reader"))
+    pipeline.run("simulate", "--customers", "400", "--days", "60", "--seed", "5")
+    pipeline.run("features", "build")
+    project = f"nudge_test_{uuid.uuid4().hex[:8]}"
+    config = FeaturesConfig(online_store="redis", project=project)
+    store = apply_repository(config, pipeline.data_dir / "features", pipeline.root / "repo")
+    materialize_latest(config, pipeline.root / "repo", progress=False)
+    event = {"customer_id": [-7], "event_type": ["visit"], "event_timestamp": [data_now(store)]}
+    push_events(store, pd.DataFrame(event))
+    yield store
+    # The server is shared: every key of this project ends with its name.
+    client = store._get_provider().online_store._get_client(store.config.online_store)
+    keys = list(client.scan_iter(match=f"*{project}", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+
+
+@pytest.mark.parametrize("service", ["uplift_v1", "realtime_v1"])
+def test_online_reader_on_redis_returns_what_feast_returns(
+    redis_features: FeatureStore, service: str
+) -> None:
+    """The serving reader reads Redis in bulk; its values must be Feast's, None being NaN in floats."""
+    store = redis_features
+    now = data_now(store).timestamp()
+    ids = [*range(1, 31), -7, 10**12, 7, 7]
+    vectors = OnlineReader(store, service, lambda: now).read(ids)
+    rows = [{"customer_id": i, "request_epoch_s": now} for i in ids]
+    feast = store.get_online_features(features=store.get_feature_service(service), entity_rows=rows).to_dict(
+        include_event_timestamps=True
+    )
+
+    returned = [name for name in feast if not name.endswith("__ts")]
+    assert sorted(vectors.features.columns) == sorted(returned)
+    for name in returned:
+        for theirs, ours in zip(feast[name], vectors.features[name].tolist(), strict=True):
+            if theirs is None:
+                assert ours is None or (isinstance(ours, float) and math.isnan(ours)), name
+            else:
+                assert type(theirs) is type(ours) and theirs == ours, name
+    stamps = [n for n in feast if n.endswith("__ts") and n != "customer_id__ts"]
+    assert vectors.as_of_epoch_s.tolist() == [max(s) for s in zip(*(feast[n] for n in stamps), strict=True)]
+    assert vectors.fresh[:30].all() and not vectors.fresh[31]
+    assert vectors.fresh[30] == (service == "realtime_v1")  # pushed events only

@@ -3,7 +3,9 @@
 Pure functions on arrays, so the trainer, the report and notebooks judge models the same way.
 Metric keys follow the repository convention where the direction is not obvious: `*_loss` is
 lower-is-better, `*_score` higher-is-better; `roc_auc` and `pr_auc` keep the names the MLflow runs
-and integration tests already use (`test_roc_auc`, `rfm_rule_roc_auc`), `base_rate` has no direction.
+and integration tests already use (`test_roc_auc`, `rfm_rule_roc_auc`); `base_rate` and the class
+counts `positives` / `negatives` have no direction. The counts say how far to trust the rest: with
+a few dozen positives, ROC-AUC moves by several hundredths from one sample to the next.
 """
 
 from __future__ import annotations
@@ -26,18 +28,42 @@ class Evaluation:
     metrics: dict[str, float]
     gains: pd.DataFrame
     segments: pd.DataFrame | None = None
+    # Plain-language reasons not to trust the metrics (a test set too small, say).
+    warnings: tuple[str, ...] = ()
 
 
-def evaluate(y_true: ArrayLike, scores: ArrayLike, segments: pd.Series | None = None) -> Evaluation:
-    """Metrics, the decile gain table and (when segments are given) per-segment metrics."""
+def evaluate(
+    y_true: ArrayLike, scores: ArrayLike, segments: pd.Series | None = None, min_class_rows: int = 0
+) -> Evaluation:
+    """Metrics, the decile gain table, (when segments are given) per-segment metrics, and a warning
+    when either class has fewer than `min_class_rows` rows."""
     y, s = check_inputs(y_true, scores)
     by_segment = None if segments is None else segment_metrics(y, s, segments)
-    return Evaluation(binary_metrics(y, s), gain_table(y, s, min(10, len(y))), by_segment)
+    warning = sample_size_warning(y, min_class_rows)
+    return Evaluation(
+        binary_metrics(y, s), gain_table(y, s, min(10, len(y))), by_segment, (warning,) if warning else ()
+    )
+
+
+def sample_size_warning(y_true: ArrayLike, min_class_rows: int) -> str | None:
+    """A sentence saying the sample is too small to trust when either class has fewer than
+    `min_class_rows` rows; None when both have enough."""
+    if min_class_rows < 0:
+        raise ValueError(f"min_class_rows must be >= 0; got {min_class_rows}")
+    y = np.asarray(y_true)
+    positives, negatives = int((y == 1).sum()), int((y == 0).sum())
+    if min(positives, negatives) >= min_class_rows:
+        return None
+    return (
+        f"test set too small to trust: {positives} positives and {negatives} negatives, fewer than "
+        f"{min_class_rows} in a class; ROC-AUC, precision and lift can be far from their true values"
+    )
 
 
 def binary_metrics(y_true: ArrayLike, scores: ArrayLike) -> dict[str, float]:
     """Ranking (ROC-AUC, PR-AUC as average precision), probability quality (log loss, Brier,
-    expected calibration error) and top-k% targeting (precision and lift over the base rate)."""
+    expected calibration error), top-k% targeting (precision and lift over the base rate) and the
+    class counts they rest on."""
     y, s = check_inputs(y_true, scores)
     base_rate = float(y.mean())
     metrics = {
@@ -47,6 +73,8 @@ def binary_metrics(y_true: ArrayLike, scores: ArrayLike) -> dict[str, float]:
         "brier_loss": float(brier_score_loss(y, s)),
         "calibration_error_loss": calibration_error(y, s, min(CALIBRATION_BINS, len(y))),
         "base_rate": base_rate,
+        "positives": float(y.sum()),
+        "negatives": float(len(y) - y.sum()),
     }
     for percent in TOP_PERCENTS:
         precision = precision_at(y, s, percent / 100)

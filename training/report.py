@@ -33,6 +33,7 @@ IMPORTANCE_PNG = "importance.png"
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:49%}"
+    ".warning{background:#fff3cd;border:2px solid #d9822b;padding:0.5em 1em;font-weight:bold}"
 )
 
 
@@ -61,7 +62,8 @@ def write_report(
 ) -> Path:
     """Write the curves, the importance chart (when given) and `report.html`; return the HTML path.
 
-    Tables of gains and segments are those of the first model in `evaluations`."""
+    Tables of gains and segments, and the warnings shown at the top of the page (a test set too
+    small to trust), are those of the first model in `evaluations`."""
     if not evaluations:
         raise ValueError("evaluations must hold at least one model")
     if not scores_by_model:
@@ -150,6 +152,7 @@ def _html(
     first, evaluation = next(iter(evaluations.items()))
     parts = [
         f"<h1>{html.escape(title)}</h1>",
+        *(f'<p class="warning">Warning: {html.escape(w)}</p>' for w in evaluation.warnings),
         _notes(notes),
         "<h2>Metrics</h2>",
         _table(_metrics(evaluations)),

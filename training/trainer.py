@@ -3,6 +3,16 @@ against baselines (and the oracle on simulated data) -> MLflow run, report and r
 
 Splits are out of time: the newest `test_cutoffs` cutoffs are the test set, the cutoff before them
 validates tuning and fits the calibration, and everything earlier trains.
+
+A held-out set is trusted when each class holds at least `min_class_rows` rows. Rare labels on
+small data (VIPs in a year of a 4,000-customer shop) miss that at one cutoff, so the test set then
+pools earlier cutoffs, newest first, until both classes have enough rows, taking at most half of
+the cutoffs and never more rows of a class than the older cutoffs keep; validation does the same
+over the cutoffs left, and training keeps the rest. A customer can be in the population at
+several pooled cutoffs, so rows are not independent customers: fine for ROC-AUC and lift, which
+rank rows, but the distinct customers limit the evidence, and the run logs their number. A test
+set still short of the minimum is evaluated anyway, with a warning in the log, the CLI summary
+and the report; `test_positives` and `test_negatives` are logged to MLflow for every run.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from training.tuning import tune
 log = logging.getLogger(__name__)
 
 SEGMENT_COLUMN = "acquisition_channel"
+TEST_COUNTS = ("test_positives", "test_negatives")
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class TrainResult:
     metrics: dict[str, float]
     rows: dict[str, int]
     report: Path
+    warnings: tuple[str, ...] = ()
 
     def describe(self) -> str:
         keys = ("test_roc_auc", "test_pr_auc", "test_brier_loss", "oracle_roc_auc", "roc_auc_share_of_oracle")
@@ -61,9 +73,11 @@ class TrainResult:
         margins = ", ".join(
             f"{k}={v:+.4f}" for k, v in self.metrics.items() if k.startswith("auc_margin_over")
         )
+        counts = ", ".join(f"{k}={self.metrics[k]:.0f}" for k in TEST_COUNTS if k in self.metrics)
+        warned = "".join(f"; WARNING: {w}" for w in self.warnings)
         return (
             f"{self.task}: registered {self.model_name} v{self.version} ({', '.join(self.aliases)}); "
-            f"rows {self.rows}; {shown}; {margins}; report {self.report}"
+            f"rows {self.rows}; {counts}; {shown}; {margins}; report {self.report}{warned}"
         )
 
 
@@ -84,11 +98,16 @@ def train_task(
     y_test = split.test[task.label].to_numpy()
     evaluations = {key: evaluate(y_test, s) for key, s in scores.items()}
     # Per-segment figures for the model: does it hold up for every acquisition channel?
-    evaluations["model"] = evaluate(y_test, scores["model"], segments=split.test.get(SEGMENT_COLUMN))
+    evaluations["model"] = evaluate(
+        y_test, scores["model"], segments=split.test.get(SEGMENT_COLUMN),
+        min_class_rows=task.config.min_class_rows,
+    )  # fmt: skip
+    for warning in evaluations["model"].warnings:
+        log.warning("%s: %s", task.name, warning)
     artifacts = RunArtifacts(model, calibration, columns, best, split.test_from, _rows(split))
     run = log_training_run(task, config, features, paths, evaluations, scores, split.test, artifacts)
     return TrainResult(task.name, task.registered_model, run.version, run.aliases, run.run_id,
-                       run.metrics, _rows(split), run.report)  # fmt: skip
+                       run.metrics, _rows(split), run.report, evaluations["model"].warnings)  # fmt: skip
 
 
 def task_labels(task: Task, paths: RuntimePaths, features: FeaturesConfig) -> pd.DataFrame:
@@ -103,10 +122,13 @@ def task_labels(task: Task, paths: RuntimePaths, features: FeaturesConfig) -> pd
 
 def _split(frame: pd.DataFrame, task: Task) -> Split:
     cutoffs = sorted(frame["event_timestamp"].unique())
-    if len(cutoffs) < task.config.test_cutoffs + 2:
+    fewest = task.config.test_cutoffs
+    if len(cutoffs) < fewest + 2:
         raise ValueError(f"{task.name}: {len(cutoffs)} cutoffs; need test + validation + training ones")
-    test_from = cutoffs[-task.config.test_cutoffs]
-    valid_from = _validation_start(frame, task, cutoffs[: -task.config.test_cutoffs])
+    counts = frame.groupby("event_timestamp")[task.label].agg(["sum", "size"]).reindex(cutoffs)
+    tested = _pooled(counts, task, fewest, most=max(fewest, min(len(cutoffs) // 2, len(cutoffs) - 2)))
+    validated = _pooled(counts.iloc[:-tested], task, 1, most=max(1, (len(cutoffs) - tested) // 2))
+    test_from, valid_from = cutoffs[-tested], cutoffs[-tested - validated]
     stamps = frame["event_timestamp"]
     split = Split(
         frame[stamps < valid_from],
@@ -117,19 +139,27 @@ def _split(frame: pd.DataFrame, task: Task) -> Split:
     for part, rows in (("train", split.fit), ("validation", split.valid), ("test", split.test)):
         if rows[task.label].nunique() < 2:
             raise ValueError(f"{task.name}: {part} labels are single-class; need more data")
+    positives = split.test.loc[split.test[task.label] == 1, "customer_id"]
+    log.info(
+        "%s: test = %d cutoffs from %s (%d rows; %d positive rows from %d customers), validation = %d",
+        task.name, tested, test_from, len(split.test), len(positives), positives.nunique(), validated,
+    )  # fmt: skip
     return split
 
 
-def _validation_start(frame: pd.DataFrame, task: Task, earlier: list[pd.Timestamp]) -> pd.Timestamp:
-    """The newest cutoff before the test set, reaching further back while it holds one class only
-    (rare labels on small real data) and at most half of the earlier cutoffs."""
-    labels = frame.groupby("event_timestamp")[task.label].agg(["min", "max"])
-    seen: set[int] = set()
-    for back, cutoff in enumerate(reversed(earlier), start=1):
-        seen |= {int(labels.loc[cutoff, "min"]), int(labels.loc[cutoff, "max"])}
-        if len(seen) == 2 or back >= len(earlier) // 2:
-            return cutoff
-    return earlier[-1]
+def _pooled(counts: pd.DataFrame, task: Task, fewest: int, most: int) -> int:
+    """How many of the newest cutoffs in `counts` (per cutoff: positives `sum`, rows `size`) a
+    held-out set pools: `fewest`, and more while either class holds fewer than `min_class_rows`
+    rows, up to `most` cutoffs and never more rows of a class than the older cutoffs keep."""
+    # [k - 1] = rows of a class in the k newest cutoffs; [-1] = in all of them
+    positives = counts["sum"].to_numpy()[::-1].cumsum()
+    negatives = (counts["size"] - counts["sum"]).to_numpy()[::-1].cumsum()
+    pooled = fewest
+    while pooled < most and min(positives[pooled - 1], negatives[pooled - 1]) < task.config.min_class_rows:
+        if max(2 * positives[pooled] - positives[-1], 2 * negatives[pooled] - negatives[-1]) > 0:
+            break  # one more cutoff would leave training (or validation) the smaller share of a class
+        pooled += 1
+    return pooled
 
 
 def _fit(

@@ -1,4 +1,8 @@
-"""The feature store on a real transaction log: imported Online Retail through Feast to a model."""
+"""The feature store on a real transaction log: imported Online Retail through Feast to models.
+
+VIP lookalike runs with `max_tenure_days: 90` (README, Models): a year of a 4,338-customer shop
+holds few future top-5% spenders among customers in their first 60 days, too few to test on.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ pytestmark = pytest.mark.integration
 ONLINE_RETAIL = (
     Path(__file__).resolve().parents[3] / "shared" / "data" / "online_retail" / "online_retail.parquet"
 )
+ONLINE_RETAIL_VIP = {"NUDGE_TRAINING__VIP__MAX_TENURE_DAYS": "90"}
 
 
 @pytest.mark.skipif(not ONLINE_RETAIL.exists(), reason=f"{ONLINE_RETAIL} is absent (expected ../shared/data)")
@@ -29,6 +34,7 @@ def test_online_retail_runs_through_features_feast_and_training(tmp_path: Path) 
     )  # fmt: skip
     for step in (("features", "build"), ("features", "apply"), ("features", "materialize"), ("train",)):
         pipeline.run(*step)
+    pipeline.run("train", "--task", "vip", env={**pipeline.env, **ONLINE_RETAIL_VIP})
 
     store = open_store(pipeline.data_dir / "feature_repo")
     online = store.get_online_features(
@@ -41,5 +47,17 @@ def test_online_retail_runs_through_features_feast_and_training(tmp_path: Path) 
 
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
     run = client.get_run(client.get_model_version_by_alias("nudge-churn", "champion").run_id)
-    assert run.data.metrics["test_roc_auc"] > run.data.metrics["rfm_rule_roc_auc"] + 0.02
+    churn = run.data.metrics
+    assert min(churn["test_positives"], churn["test_negatives"]) >= 30
+    assert churn["test_roc_auc"] > churn["rfm_rule_roc_auc"] + 0.02
     assert pd.Timestamp(run.info.start_time, unit="ms").year >= 2024
+
+    # VIP: the test set pools cutoffs until it holds 30 positives (34 rows from 20 customers when
+    # measured, AUC 0.954 against 0.950 for the RFM rule and the logistic regression). The margin
+    # over the baselines is within the noise of so few positives, so ask for clear signal and no
+    # loss to the rule rather than a win.
+    vip = client.get_run(client.get_model_version_by_alias("nudge-vip", "champion").run_id).data.metrics
+    assert vip["test_positives"] >= 30 and vip["test_negatives"] >= 30
+    assert vip["test_roc_auc"] > 0.9
+    assert vip["test_roc_auc"] > vip["rfm_rule_roc_auc"] - 0.02
+    assert vip["test_lift_at_10pct_score"] > 5

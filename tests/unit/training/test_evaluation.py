@@ -19,6 +19,7 @@ from training.evaluation import (
     margin_over,
     oracle_gap,
     precision_at,
+    sample_size_warning,
     segment_metrics,
 )
 
@@ -68,6 +69,23 @@ def test_ties_at_the_cut_off_are_shared_not_decided_by_row_order() -> None:
     y = np.array([1, 0, 1, 0, 0, 0, 0, 0])
     scores = np.array([0.9, 0.8, 0.5, 0.5, 0.5, 0.5, 0.1, 0.1])
     assert precision_at(y, scores, 0.5) == pytest.approx((1 + 2 * 0.25) / 4)
+
+
+def test_metrics_carry_the_class_counts() -> None:
+    y, scores = _ranked([0, 2, 4, 6, 8, 50, 60, 70, 80, 90])
+    metrics = binary_metrics(y, scores)
+    assert (metrics["positives"], metrics["negatives"]) == (10.0, 90.0)
+
+
+def test_a_class_below_the_minimum_is_flagged_in_plain_words() -> None:
+    y, scores = _ranked([0, 2, 4, 6, 8, 50, 60, 70, 80, 90])
+    assert evaluate(y, scores).warnings == ()  # no minimum asked for
+    assert evaluate(y, scores, min_class_rows=10).warnings == ()  # 10 positives: just enough
+    (warning,) = evaluate(y, scores, min_class_rows=11).warnings
+    assert "too small to trust" in warning and "10 positives and 90 negatives" in warning
+    assert sample_size_warning(1 - y, 11) is not None  # too few negatives counts as well
+    with pytest.raises(ValueError, match="min_class_rows"):
+        sample_size_warning(y, -1)
 
 
 def test_losses_equal_sklearns(synthetic: tuple[np.ndarray, np.ndarray]) -> None:
@@ -164,7 +182,8 @@ def test_evaluate_bundles_metrics_gains_and_segments() -> None:
 
 def test_every_metric_key_is_named_for_its_direction() -> None:
     metrics = binary_metrics(*_ranked([0, 5, 50]))
-    undirected = {"roc_auc", "pr_auc", "base_rate"}  # AUCs keep the names logged since the first runs
+    # AUCs keep the names logged since the first runs; rates and class counts have no direction.
+    undirected = {"roc_auc", "pr_auc", "base_rate", "positives", "negatives"}
     assert all(k.endswith(("_score", "_loss")) for k in metrics.keys() - undirected)
     assert all(np.isfinite(v) for v in metrics.values())
 

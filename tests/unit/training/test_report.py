@@ -67,6 +67,15 @@ def test_report_escapes_user_strings(tmp_path: Path, run: tuple) -> None:
     assert "churn_v2 &amp; co" in text
 
 
+def test_report_states_warnings_of_the_first_model_first(tmp_path: Path, run: tuple) -> None:
+    y, scores, evaluations = run
+    assert "Warning" not in write_report(tmp_path, "t", evaluations, y, scores, None).read_text()
+    flagged = evaluations | {"model": evaluate(y, scores["model"], min_class_rows=len(y))}
+    text = write_report(tmp_path, "t", flagged, y, scores, None).read_text(encoding="utf-8")
+    assert text.index('class="warning"') < text.index("<h2>Metrics</h2>")
+    assert "Warning: test set too small to trust" in text
+
+
 def test_report_without_importance_skips_its_chart(tmp_path: Path, run: tuple) -> None:
     y, scores, evaluations = run
     page = write_report(tmp_path, "t", evaluations, y, scores, importance=None)

@@ -55,6 +55,7 @@ bench: install ## Run the benchmarks; figures land in benchmarks/results/
 	$(BIN)/python benchmarks/model_quality.py
 	# 1M customers needs ~65 GB to materialize through Feast today; 100k is what fits here.
 	$(BIN)/python benchmarks/feature_store.py --customers 100000
+	$(BIN)/python benchmarks/serving_load.py --online-store sqlite redis
 
 clean: ## Remove generated data, MLflow store and the venv
 	rm -rf data mlruns/* $(VENV)

@@ -1,0 +1,23 @@
+"""The baseline of benchmarks/serving_load.py: `bentoml serve benchmarks.empty_service:Empty`.
+
+One POST route taking the request body of /scores and /next-best-action, validated the same way
+(a list of ints), answering a constant. Same BentoML and the same service settings as
+serving.service:Nudge (one worker, sync handler, 30 s timeout), so Nudge's throughput as a share of
+this one's is the cost of Nudge's own work: online read, models, decision, response.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import bentoml
+from pydantic import Field
+
+CustomerIds = Annotated[list[int], Field(min_length=1, max_length=10_000)]
+
+
+@bentoml.service(name="empty", traffic={"timeout": 30})
+class Empty:
+    @bentoml.api(route="/empty")
+    def empty(self, customer_ids: CustomerIds) -> dict[str, bool]:
+        return {"ok": True}

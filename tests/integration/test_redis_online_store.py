@@ -53,7 +53,17 @@ def test_redis_store_serves_the_same_vectors_as_sqlite(
     features_dir = trained_pipeline.data_dir / "features"
     redis_store = apply_repository(config, features_dir, tmp_path / "repo")
     assert redis_store.config.online_store.type == "redis"
-    materialize_latest(config, tmp_path / "repo")
+    try:
+        _check_redis_against_sqlite(trained_pipeline, redis_store, config, tmp_path / "repo")
+    finally:
+        _drop_project(redis_store)
+
+
+def _check_redis_against_sqlite(
+    trained_pipeline: Pipeline, redis_store: FeatureStore, config: FeaturesConfig, repo: Path
+) -> None:
+    features_dir = trained_pipeline.data_dir / "features"
+    materialize_latest(config, repo)
     sqlite_store = open_store(trained_pipeline.data_dir / "feature_repo")
 
     profile = pd.read_parquet(features_dir / "customer_profile.parquet")
@@ -97,9 +107,13 @@ def redis_features(redis_address: str, tmp_path_factory: pytest.TempPathFactory)
     event = {"customer_id": [-7], "event_type": ["visit"], "event_timestamp": [data_now(store)]}
     push_events(store, pd.DataFrame(event))
     yield store
-    # The server is shared: every key of this project ends with its name.
+    _drop_project(store)
+
+
+def _drop_project(store: FeatureStore) -> None:
+    """The server is shared: remove this test's keys, which all end with its project name."""
     client = store._get_provider().online_store._get_client(store.config.online_store)
-    keys = list(client.scan_iter(match=f"*{project}", count=1000))
+    keys = list(client.scan_iter(match=f"*{store.config.project}", count=1000))
     for start in range(0, len(keys), 1000):
         client.delete(*keys[start : start + 1000])
 

@@ -8,7 +8,7 @@ Writes benchmarks/results/policy_value.json and policy_value.md.
 
     python benchmarks/policy_value.py                      # 100k customers x 365 days, temp folder
     python benchmarks/policy_value.py --root /tmp/pv       # keep the data; rerun later stages with
-    python benchmarks/policy_value.py --root /tmp/pv --from-stage evaluate
+    python benchmarks/policy_value.py --root /tmp/pv --from-stage uplift     # retrain uplift only
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STAGES = ("simulate", "features", "train", "evaluate")
+STAGES = ("simulate", "features", "churn", "uplift", "evaluate")
 GOAL_SHARE = 0.9
 
 
@@ -59,6 +59,7 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
     from features.pipeline import build_features
     from features.store import apply_repository
     from training.policy_evaluation import evaluate_policies
+    from training.registry import set_champion
     from training.trainer import train_task
     from training.uplift.pipeline import train_uplift
 
@@ -79,10 +80,13 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
         build_features(features, paths.raw, paths.features, progress=False)
         apply_repository(features, paths.features, paths.feature_repo)
         seconds["features"] = _lap(started, seconds)
-    if "train" in todo:
+    if "churn" in todo:
         train_task("churn", training, features, paths, progress=False)
         seconds["train_churn"] = _lap(started, seconds)
+    if "uplift" in todo:
         result = train_uplift(training, paths)
+        # A rerun registers a challenger; the policy evaluated is the one just trained.
+        set_champion(training.uplift.registered_model, result.version)
         uplift = [_uplift_figures(r) for r in result.actions]
         seconds["train_uplift"] = _lap(started, seconds)
     evaluation = evaluate_policies(
@@ -128,6 +132,7 @@ def _uplift_figures(result: object) -> dict[str, object]:
         "rows": result.rows,  # type: ignore[attr-defined]
         "test_qini": round(best["qini"], 4),
         "spearman_vs_truth": round(result.truth.get("spearman", float("nan")), 3),  # type: ignore[attr-defined]
+        "calibration_slope": round(result.calibration.slope, 3),  # type: ignore[attr-defined]
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 WINDOWS_DAYS = (1, 7, 30, 90)
@@ -169,7 +170,11 @@ def model_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     LightGBM remembers each categorical column's training categories and maps new frames onto
     them, so training and serving encode the same way.
     """
-    out = frame[columns].copy()
+    numeric = [name for name in columns if name not in STRING_FEATURES]
+    # One conversion for every numeric column: per-column astype costs ~30 ms on a one-row request.
+    values = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+    out = pd.DataFrame(values, columns=numeric, index=frame.index)
     for name in columns:
-        out[name] = out[name].astype("category") if name in STRING_FEATURES else out[name].astype("float64")
-    return out
+        if name in STRING_FEATURES:
+            out[name] = frame[name].astype("category")
+    return out if list(out.columns) == columns else out[columns]

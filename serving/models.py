@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+import lightgbm as lgb
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -47,8 +48,33 @@ def load_models(config: ServingConfig) -> ModelSet:
     versions = alias_versions(config)
     predictors = {score: load_version(name, versions[name]) for score, name in config.models.items()}
     uplift = load_bundle(f"models:/{config.uplift_model}/{versions[config.uplift_model]}")
+    single_threaded(predictors)
+    single_threaded(uplift)
     log.info("loaded models %s", versions)
     return ModelSet(predictors, uplift, versions)
+
+
+def single_threaded(obj: object, seen: set[int] | None = None) -> None:
+    """Make every LightGBM model inside `obj` predict on one thread.
+
+    A request scores one to a few hundred rows: LightGBM's thread pool costs more than it saves on
+    so few (3x slower on one row), and the server's own workers already keep the cores busy.
+    """
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, lgb.LGBMModel):
+        obj.set_params(n_jobs=1)
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            single_threaded(value, seen)
+    elif isinstance(obj, list | tuple):
+        for value in obj:
+            single_threaded(value, seen)
+    elif hasattr(obj, "__dict__"):
+        for value in vars(obj).values():
+            single_threaded(value, seen)
 
 
 class ModelHolder:

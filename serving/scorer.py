@@ -30,8 +30,8 @@ class Scorer:
         reasons: list[dict[str, list[Reason]]] = [{} for _ in customer_ids]
         if len(rows):
             for name, model in models.predictors.items():
-                probabilities = model.predict_proba(fresh)
-                explained = top_reasons(model.contributions(fresh), model.feature_names)
+                probabilities, contributions = model.explain(fresh)
+                explained = top_reasons(contributions, model.feature_names)
                 for position, p, why in zip(rows, probabilities, explained, strict=True):
                     scores[position][name] = round(float(p), 6)
                     reasons[position][name] = why

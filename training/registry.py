@@ -107,6 +107,12 @@ class LoadedModel:
         """Per-feature SHAP contributions (log-odds, before calibration); last column is the bias."""
         return np.asarray(self.model.predict(model_frame(features, self.feature_names), pred_contrib=True))
 
+    def explain(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """`predict_proba` and `contributions` together, converting the features once."""
+        frame = model_frame(features, self.feature_names)
+        raw = np.asarray(self.model.predict_proba(frame))[:, 1]
+        return self.calibration.apply(raw), np.asarray(self.model.predict(frame, pred_contrib=True))
+
 
 def load_version(model_name: str, ref: str) -> LoadedModel:
     """`ref` is an alias (champion, challenger) or a version number."""

@@ -17,20 +17,29 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from features.catalog import model_frame
+from training.uplift.calibration import IDENTITY, UpliftCalibration
 
 
 @dataclass
 class ActionModel:
-    """The chosen learner for one action and P(order | not treated) from the control arm."""
+    """The chosen learner for one action, the calibration of its estimates and P(order | not
+    treated) from the control arm."""
 
     learner_name: str
     learner: Any  # training.uplift.learners estimator: predict_uplift(X)
     control: lgb.LGBMClassifier
     feature_names: list[str]
+    calibration: UpliftCalibration = IDENTITY  # bundles saved before calibration: identity
 
     def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        frame = model_frame(features, self.feature_names)
-        uplift = np.asarray(self.learner.predict_uplift(frame), dtype=np.float64)
+        """(calibrated uplift, P(order | not treated)) per row of `features`."""
+        return self.predict_model_frame(model_frame(features, self.feature_names))
+
+    def predict_model_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """As `predict`, on a frame model_frame already made (it may hold more columns)."""
+        if list(frame.columns) != self.feature_names:
+            frame = frame[self.feature_names]
+        uplift = self.calibration(self.learner.predict_uplift(frame))
         p_control = np.asarray(self.control.predict_proba(frame))[:, 1]
         return uplift, p_control
 
@@ -46,7 +55,8 @@ class UpliftBundle:
 
     def predict(self, features: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """action -> (uplift, p_control) for every row."""
-        return {name: model.predict(features) for name, model in self.actions.items()}
+        frame = model_frame(features, self.feature_names)  # once for every action
+        return {name: model.predict_model_frame(frame) for name, model in self.actions.items()}
 
 
 class UpliftPyfunc(PythonModel):

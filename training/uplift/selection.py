@@ -24,12 +24,14 @@ TIE_TOLERANCE = 1e-12
 
 @dataclass(frozen=True)
 class Selection:
-    """The chosen learner and every candidate's Qini coefficient across the held-out folds."""
+    """The chosen learner, every candidate's Qini coefficient across the held-out folds, and each
+    candidate's out-of-fold uplift estimate of every row (what calibration is fitted on)."""
 
     best: str
     scores: dict[str, float]
     stds: dict[str, float]
     fold_scores: dict[str, list[float]]
+    out_of_fold: dict[str, np.ndarray]
 
 
 def select_learner(
@@ -57,21 +59,26 @@ def select_learner(
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(X)), 2 * t_arr + y_arr)
     )
-    fold_scores = {
-        name: [
-            _held_out_qini(name, params, seed, X, y_arr, t_arr, known, train, held) for train, held in splits
+    fold_scores: dict[str, list[float]] = {}
+    out_of_fold: dict[str, np.ndarray] = {}
+    for name in sorted(set(names), key=list(LEARNERS).index):
+        out_of_fold[name] = np.zeros(len(X))
+        for train, held in splits:
+            out_of_fold[name][held] = _held_out_uplift(
+                name, params, seed, X, y_arr, t_arr, known, train, held
+            )
+        fold_scores[name] = [
+            qini_score(y_arr[held], out_of_fold[name][held], t_arr[held]) for _, held in splits
         ]
-        for name in sorted(set(names), key=list(LEARNERS).index)
-    }
     scores = {name: float(np.mean(values)) for name, values in fold_scores.items()}
     top = max(scores.values())
     best = next(name for name, score in scores.items() if score >= top - TIE_TOLERANCE)
     logger.info("Uplift learner %s chosen by %d-fold Qini: %s", best, folds, scores)
     stds = {name: float(np.std(values)) for name, values in fold_scores.items()}
-    return Selection(best, scores, stds, fold_scores)
+    return Selection(best, scores, stds, fold_scores, out_of_fold)
 
 
-def _held_out_qini(
+def _held_out_uplift(
     name: str,
     params: dict[str, Any] | None,
     seed: int,
@@ -81,9 +88,9 @@ def _held_out_qini(
     known: np.ndarray | None,
     train: np.ndarray,
     held: np.ndarray,
-) -> float:
+) -> np.ndarray:
     learner = make_learner(name, params, seed)
     learner.fit(
         X.iloc[train], y[train], treatment=t[train], propensity=None if known is None else known[train]
     )
-    return qini_score(y[held], learner.predict_uplift(X.iloc[held]), t[held])
+    return np.asarray(learner.predict_uplift(X.iloc[held]), dtype=np.float64)

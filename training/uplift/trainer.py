@@ -21,6 +21,7 @@ from configs.schema import UpliftConfig
 from features.catalog import model_frame
 from training.uplift.boosting import classifier
 from training.uplift.bundle import ActionModel
+from training.uplift.calibration import IDENTITY, UpliftCalibration, fit_calibration
 from training.uplift.learners import make_learner
 from training.uplift.metrics import auuc_score, bootstrap_interval, qini_score, uplift_at_k
 from training.uplift.selection import select_learner
@@ -45,6 +46,7 @@ class ActionResult:
     rows: dict[str, int]
     cv_qini: dict[str, float]
     test: dict[str, dict[str, float]]  # learner -> metric -> value
+    calibration: UpliftCalibration = IDENTITY  # of the chosen learner's estimates
     truth: dict[str, float] = field(default_factory=dict)
     # Test outcomes, arms and every learner's scores, for the report's curves.
     test_y: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
@@ -54,6 +56,10 @@ class ActionResult:
     def metrics(self) -> dict[str, float]:
         out = {f"{self.action}.rows_{k}": float(v) for k, v in self.rows.items()}
         out |= {f"{self.action}.cv_qini.{k}": v for k, v in self.cv_qini.items()}
+        out |= {
+            f"{self.action}.calibration.intercept": self.calibration.intercept,
+            f"{self.action}.calibration.slope": self.calibration.slope,
+        }
         for learner, values in self.test.items():
             out |= {f"{self.action}.{learner}.{k}": v for k, v in values.items()}
         out |= {f"{self.action}.truth.{k}": v for k, v in self.truth.items()}
@@ -64,7 +70,7 @@ class ActionResult:
         text = (
             f"{self.action}: {self.learner} (cv qini {self.cv_qini[self.learner]:.3f}); test qini "
             f"{best['qini']:.3f} [{best['qini_low']:.3f}, {best['qini_high']:.3f}], "
-            f"uplift@30% {best['uplift_at_30']:.4f}"
+            f"uplift@30% {best['uplift_at_30']:.4f}, calibration slope {self.calibration.slope:.2f}"
         )
         if self.truth:
             text += f", spearman vs truth {self.truth['spearman']:.2f}"
@@ -101,6 +107,7 @@ def fit_action(
     params = config.lightgbm.model_dump()
     selection = select_learner(x, y, t, p, list(config.learners), config.cv_folds, seed, params)
     names = list(dict.fromkeys([selection.best, *config.baselines]))
+    calibration = fit_calibration(selection.out_of_fold[selection.best], y, t, p)
     learners = {n: make_learner(n, params, seed).fit(x, y, treatment=t, propensity=p) for n in names}
     control = classifier(params, seed).fit(x[t == 0], y[t == 0])
     x_test, y_test, t_test, _ = _arrays(split.test, columns)
@@ -111,14 +118,15 @@ def fit_action(
         {"train": len(split.train), "test": len(split.test)},
         dict(selection.scores),
         {n: test_metrics(y_test, s, t_test, config.bootstrap, seed) for n, s in scores.items()},
+        calibration,
         test_y=y_test,
         test_treatment=t_test,
         test_scores=scores,
     )
     if truth is not None:
-        result.truth = truth_figures(split.test, scores[selection.best], truth)
+        result.truth = truth_figures(split.test, calibration(scores[selection.best]), truth)
     log.info("%s", result.describe())
-    return result, ActionModel(selection.best, learners[selection.best], control, columns)
+    return result, ActionModel(selection.best, learners[selection.best], control, columns, calibration)
 
 
 def test_metrics(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, n_boot: int, seed: int) -> dict:

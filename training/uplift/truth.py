@@ -2,6 +2,7 @@
 
 Only test rows the simulator knows count (campaigns Nudge launched itself have no truth).
 - spearman: rank correlation of predicted and true uplift on the test assignments;
+- mean_absolute_error: of the (calibrated) predicted uplift against the true uplift;
 - policy_value_share: true incremental conversions won by treating the rows the model scores
   positive, over those won by the oracle that treats exactly the rows with positive true uplift.
 """
@@ -28,6 +29,7 @@ def truth_figures(test: pd.DataFrame, predicted: np.ndarray, truth: pd.DataFrame
         "policy_value_share": float(true[joined["predicted"].to_numpy() > 0].sum() / oracle)
         if oracle
         else np.nan,
+        "mean_absolute_error": float(np.abs(joined["predicted"].to_numpy() - true).mean()),
         "mean_true_uplift": float(true.mean()),
         "rows_with_truth": float(len(joined)),
     }

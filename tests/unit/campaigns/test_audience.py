@@ -27,6 +27,7 @@ def population() -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]]
             "customer_id": np.arange(100, 100 + n),
             "consent_email": (rng.random(n) < 0.8).astype(float),
             "orders_total": np.where(rng.random(n) < 0.7, 0.0, 2.0),
+            "tenure_days": np.where(rng.random(n) < 0.9, 10.0, 200.0),
             "messages_7d": np.where(rng.random(n) < 0.05, 5.0, 0.0),
             "days_since_last_messages": np.where(rng.random(n) < 0.5, np.nan, 10.0),
             "avg_order_value": np.where(rng.random(n) < 0.5, np.nan, rng.uniform(20, 200, n)),
@@ -48,6 +49,7 @@ def eligible_mask(features: pd.DataFrame) -> pd.Series:
     return (
         (features["consent_email"] == 1)
         & (features["orders_total"] == 0)
+        & (features["tenure_days"] <= 30)
         & (features["messages_7d"] < 3)
         & cooled
     )

@@ -119,6 +119,7 @@ def launched(tmp_path: Path, campaign_id: str = "launch-1") -> Audience:
             "customer_id": np.arange(1, N + 1),
             "consent_email": 1.0,
             "orders_total": 0.0,
+            "tenure_days": 5.0,
             "messages_7d": 0.0,
             "days_since_last_messages": np.nan,
             "avg_order_value": np.nan,

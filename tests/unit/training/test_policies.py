@@ -40,6 +40,7 @@ def customers() -> pd.DataFrame:
             "consent_sms": [1.0] * 9 + [0.0],
             "consent_push": [1.0] * 8 + [0.0, 1.0],
             "orders_total": [0.0, 0.0, 2, 3, 1, 5, 2, 2, 4, 3],
+            "tenure_days": [4.0, 12.0, 300, 200, 150, 100, 90, 80, 400, 250],
             "days_since_last_orders": [np.nan, np.nan, 45, 60, 80, 35, 9, 10, 200, 50],
             "messages_7d": [0.0] * n,
             "days_since_last_messages": [30.0] * n,

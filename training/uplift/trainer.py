@@ -124,7 +124,7 @@ def fit_action(
         test_scores=scores,
     )
     if truth is not None:
-        result.truth = truth_figures(split.test, calibration(scores[selection.best]), truth)
+        result.truth = truth_figures(split.test, scores[selection.best], truth, calibration)
     log.info("%s", result.describe())
     return result, ActionModel(selection.best, learners[selection.best], control, columns, calibration)
 

@@ -166,10 +166,10 @@ class OnlineReader:
             result = spec.view.transform_dict({k: _python_values(v) for k, v in inputs.items()})
         typed = []
         for field in spec.outputs:
-            values = pd.Series(result[field.name])
-            if field.dtype in _FLOATS:
-                typed.append(values.astype("float64").to_numpy())
+            if field.dtype in _FLOATS:  # None -> NaN; no Series for what is usually one row
+                typed.append(np.asarray(result[field.name], dtype=np.float64).reshape(-1))
             else:
+                values = pd.Series(result[field.name])
                 typed.append(values.astype(object).where(values.notna(), None).to_numpy())
         return typed
 

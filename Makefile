@@ -27,13 +27,15 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev]"
 	touch $@
 
-demo: install ## Simulate, build features, train the three models, serve and show live scores
+demo: install ## Simulate, build features, train and register the models, serve scores and decisions, build an audience
 	$(NUDGE) simulate
 	$(NUDGE) features build
 	$(NUDGE) features apply
 	$(NUDGE) features materialize
 	$(NUDGE) train --task all
 	$(NUDGE) scores
+	$(NUDGE) evaluate-policy
+	$(NUDGE) audience --action winback_coupon --budget 200 --out data/audiences/winback_demo.csv
 
 test: install ## Run the default test suite (unit, integration, e2e; not slow)
 	scripts/redis.sh start

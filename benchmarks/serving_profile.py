@@ -1,6 +1,6 @@
 """Where one request's time goes: the service's Scorer in-process (no HTTP), timed and profiled.
 
-/scores (100 customers): online read, calibrated predictions, SHAP contributions, top reasons, the
+/scores (100 customers): online read, calibrated predictions with SHAP contributions, top reasons, the
 rest of building the response, and its JSON encoding (what BentoML does with it). /next-best-action
 (1 customer): online read, uplift models, the decision rule, the rest. Stage times come from
 cProfile's cumulative time per function (shares of the profiled total); the wall time per request is
@@ -31,8 +31,7 @@ sys.path.insert(0, str(ROOT))  # tests.pipeline builds the Scorer exactly as the
 STAGES = {
     "scores": {
         "online_read": ("features/online.py", "read"),
-        "predict_proba": ("training/registry.py", "predict_proba"),
-        "shap_contributions": ("training/registry.py", "contributions"),
+        "predict_and_shap": ("training/registry.py", "explain"),
         "top_reasons": ("serving/scorer.py", "top_reasons"),
     },
     "next_best_action": {

@@ -48,7 +48,8 @@ def load_models(config: ServingConfig) -> ModelSet:
     versions = alias_versions(config)
     predictors = {score: load_version(name, versions[name]) for score, name in config.models.items()}
     uplift = load_bundle(f"models:/{config.uplift_model}/{versions[config.uplift_model]}")
-    single_threaded(predictors)
+    # /next-best-action scores one customer through every action's models: one thread each. The
+    # score models keep every core: /scores explains batches of up to hundreds (SHAP 2x faster).
     single_threaded(uplift)
     log.info("loaded models %s", versions)
     return ModelSet(predictors, uplift, versions)
@@ -57,8 +58,8 @@ def load_models(config: ServingConfig) -> ModelSet:
 def single_threaded(obj: object, seen: set[int] | None = None) -> None:
     """Make every LightGBM model inside `obj` predict on one thread.
 
-    A request scores one to a few hundred rows: LightGBM's thread pool costs more than it saves on
-    so few (3x slower on one row), and the server's own workers already keep the cores busy.
+    On a row or a few, LightGBM's thread pool costs more than it saves (3x slower on one row under
+    load), and the server's own workers already keep the cores busy.
     """
     seen = set() if seen is None else seen
     if id(obj) in seen:

@@ -35,7 +35,7 @@ demo: install ## Simulate, build features, train and register the models, serve 
 	$(NUDGE) train --task all
 	$(NUDGE) scores
 	$(NUDGE) evaluate-policy
-	$(NUDGE) audience --action cross_sell_reminder --budget 20 --out data/audiences/cross_sell_demo.csv
+	$(NUDGE) audience --action welcome_coupon --size 300 --out data/audiences/welcome_demo.csv
 
 test: install ## Run the default test suite (unit, integration, e2e; not slow)
 	scripts/redis.sh start

@@ -41,7 +41,7 @@ def eligibility(action: ActionConfig, features: pd.DataFrame) -> tuple[np.ndarra
         value = _number(features, rule.feature)
         low = -np.inf if rule.min is None else rule.min
         high = np.inf if rule.max is None else rule.max
-        fail(~((value >= low) & (value <= high)), f"{rule.feature} outside [{_fmt(low)}, {_fmt(high)}]")
+        fail(~((value >= low) & (value <= high)), f"{rule.feature} not {_allowed(rule.min, rule.max)}")
     cap = action.frequency_cap
     if cap is not None:
         sent = np.nan_to_num(_number(features, f"messages_{cap.days}d"))
@@ -57,5 +57,12 @@ def _number(features: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(features[name], errors="coerce").to_numpy(dtype=np.float64)
 
 
-def _fmt(bound: float) -> str:
-    return "∞" if np.isinf(bound) else f"{bound:g}"
+def _allowed(low: float | None, high: float | None) -> str:
+    """The rule's range as a reason reads it: '<= 0', '>= 500', 'in [7, 13]' (a missing value fails too)."""
+    if low is None and high is None:
+        return "present"
+    if low is None:
+        return f"<= {high:g}"
+    if high is None:
+        return f">= {low:g}"
+    return f"in [{low:g}, {high:g}]"

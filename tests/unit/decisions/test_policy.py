@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from configs.loader import load_config
-from configs.schema import ActionsConfig
-from decisions.eligibility import check_features, required_features
+from configs.schema import ActionConfig, ActionsConfig, FeatureRange
+from decisions.eligibility import check_features, eligibility, required_features
 from decisions.policy import NO_ACTION, Estimates, allocate, decide
 
 ACTIONS = ["winback_coupon", "cross_sell_reminder"]
@@ -58,8 +58,8 @@ def test_ineligible_customers_get_an_explicit_reason(config: ActionsConfig) -> N
     got = decide(features, estimates(3, [0.3] * 3, [0.05] * 3), config, ACTIONS)
     assert list(got.action) == [NO_ACTION] * 3
     assert "winback_coupon: no sms consent" in got.reason[0]
-    assert "days_since_last_orders outside [30, 90]" in got.reason[1]
-    assert "days_since_last_orders outside" in got.reason[2]  # unknown is not eligible
+    assert "days_since_last_orders not in [30, 90]" in got.reason[1]
+    assert "days_since_last_orders not in" in got.reason[2]  # unknown is not eligible
     assert np.isnan(got.profits["winback_coupon"]).all()
 
 
@@ -99,3 +99,27 @@ def test_unknown_action_and_missing_features_are_named(config: ActionsConfig) ->
     with pytest.raises(ValueError, match="consent_sms"):
         check_features("winback_coupon", config.actions["winback_coupon"], pd.Index(["avg_order_value"]))
     assert "messages_7d" in required_features(config.actions["winback_coupon"])
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "reason"),
+    [(None, 0.0, "orders_total not <= 0"), (500.0, None, "orders_total not >= 500"),
+     (1.0, 3.0, "orders_total not in [1, 3]"), (None, None, "orders_total not present")],
+)  # fmt: skip
+def test_eligibility_reasons_name_the_allowed_range(
+    low: float | None, high: float | None, reason: str
+) -> None:
+    spec = ActionConfig(
+        description="test",
+        channel="email",
+        contact_cost=0.01,
+        eligibility=(FeatureRange(feature="orders_total", min=low, max=high),),
+    )
+    ok, why = eligibility(
+        spec, pd.DataFrame({"orders_total": [np.nan, 9.0, -1.0], "consent_email": [1.0] * 3})
+    )
+    assert reason in why[0]  # a missing value always fails
+    assert list(ok) == [
+        False,
+        *[(low is None or v >= low) and (high is None or v <= high) for v in (9.0, -1.0)],
+    ]

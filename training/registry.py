@@ -100,18 +100,16 @@ class LoadedModel:
     feature_names: list[str]
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        raw = np.asarray(self.model.predict_proba(model_frame(features, self.feature_names)))[:, 1]
-        return self.calibration.apply(raw)
-
-    def contributions(self, features: pd.DataFrame) -> np.ndarray:
-        """Per-feature SHAP contributions (log-odds, before calibration); last column is the bias."""
-        return np.asarray(self.model.predict(model_frame(features, self.feature_names), pred_contrib=True))
+        return self._calibrated(model_frame(features, self.feature_names))
 
     def explain(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """`predict_proba` and `contributions` together, converting the features once."""
+        """`predict_proba` and the per-feature SHAP contributions (log-odds, before calibration; the
+        last column is the bias), converting the features once."""
         frame = model_frame(features, self.feature_names)
-        raw = np.asarray(self.model.predict_proba(frame))[:, 1]
-        return self.calibration.apply(raw), np.asarray(self.model.predict(frame, pred_contrib=True))
+        return self._calibrated(frame), np.asarray(self.model.predict(frame, pred_contrib=True))
+
+    def _calibrated(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.calibration.apply(np.asarray(self.model.predict_proba(frame))[:, 1])
 
 
 def load_version(model_name: str, ref: str) -> LoadedModel:

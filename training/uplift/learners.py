@@ -29,6 +29,7 @@ from training.uplift.boosting import (
     positive_proba,
     regressor,
 )
+from training.uplift.calibration import transformed_outcome
 
 TREATMENT_COLUMN = "treatment_indicator_"
 
@@ -186,8 +187,7 @@ class ClassTransformation(UpliftLearner):
             z = y_arr * t_arr + (1 - y_arr) * (1 - t_arr)
             self.model_ = classifier(self.params, self.seed).fit(X, z, sample_weight=weight)
         else:
-            z_outcome = y_arr * (t_arr - known) / (known * (1 - known))
-            self.model_ = regressor(self.params, self.seed).fit(X, z_outcome)
+            self.model_ = regressor(self.params, self.seed).fit(X, transformed_outcome(y_arr, t_arr, known))
         return self
 
     def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:

@@ -92,14 +92,15 @@ def allocate(decisions: Decisions, budget: float | None = None, size: int | None
     if size is not None:
         order = order[:size]
     if budget is not None:
-        order = _within_budget(order, decisions.spend, budget)
+        order = fill_budget(order, decisions.spend, budget)
     selected = np.zeros(len(decisions.action), dtype=bool)
     selected[order] = True
     return selected
 
 
-def _within_budget(order: np.ndarray, spend: np.ndarray, budget: float) -> np.ndarray:
-    """Walk the order taking each customer who still fits; one who does not is skipped, not the end."""
+def fill_budget(order: np.ndarray, spend: np.ndarray, budget: float) -> np.ndarray:
+    """The rows of `order` taken in turn while their spend fits the budget; a row that does not fit
+    is skipped, not the end."""
     taken, left = [], budget
     for row in order:
         if spend[row] <= left:

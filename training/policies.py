@@ -12,8 +12,8 @@ policy uses the same eligibility rules (decisions/eligibility.py), so only the t
   is for prospects only).
 
 Under a spend budget each policy keeps its contacts in its own priority order until the budget is
-spent, through `allocate`: model and oracle by expected profit per unit spent, churn_risk by risk,
-send_to_all and random in random order.
+spent (decisions.policy.fill_budget): model and oracle through `allocate`, by expected profit per
+unit spent; churn_risk by risk; send_to_all and random in random order.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 from configs.schema import ActionsConfig
 from decisions.economics import expected_spend, incremental_profit, order_value
 from decisions.eligibility import eligibility
-from decisions.policy import NO_ACTION, Decisions, Estimates, allocate, decide
+from decisions.policy import NO_ACTION, Estimates, allocate, decide, fill_budget
 
 POLICIES = ("oracle", "model", "send_to_all", "random", "churn_risk")
 
@@ -155,15 +155,10 @@ def plan_values(
 
 
 def within_budget(plan: np.ndarray, priority: np.ndarray, spend: np.ndarray, budget: float) -> np.ndarray:
-    """The plan cut to `budget` in `priority` order (higher first) through `allocate`.
-
-    `allocate` ranks by profit per unit spent; handing it priority x spend as the profit makes
-    it rank by priority alone.
-    """
-    contacted = plan != NO_ACTION
-    score = np.where(contacted, priority * np.maximum(spend, 1e-9), 0.0)
-    batch = Decisions(plan, score, np.zeros(len(plan)), spend, [], pd.DataFrame())
-    return np.where(allocate(batch, budget=budget), plan, NO_ACTION)
+    """The plan cut to `budget`, its contacts taken in `priority` order (higher first)."""
+    candidates = np.flatnonzero(plan != NO_ACTION)
+    order = candidates[np.argsort(-priority[candidates], kind="stable")]
+    return _only(plan, fill_budget(order, spend, budget))
 
 
 def round_plans(

@@ -166,7 +166,7 @@ def _scored_table(
     """Every customer's arm and expected figures for the action, with allocate's ranking key."""
     ids = features["customer_id"].to_numpy(dtype=np.int64)
     arm, probability = assign_arms(spec.campaign_id, ids, spec.holdout_share)
-    value = order_value(action, features)
+    value = order_value(action, features, len(features))
     p_treated = np.clip(p_control + uplift, 0.0, 1.0)
     # Every row's spend, not only the chosen rows' (as in Decisions), so the curve runs past the cut.
     spend = expected_spend(action, value, p_treated)

@@ -12,16 +12,18 @@ Coupons paid to sure things (high p_control, no uplift) are what make blanket di
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from configs.schema import ActionConfig
+from decisions.eligibility import Columns, number
 
 
-def order_value(action: ActionConfig, features: pd.DataFrame) -> np.ndarray:
+def order_value(action: ActionConfig, features: Columns, n: int) -> np.ndarray:
+    """The order value per row of `n`: the value feature where it is a positive number, else the
+    action's fixed amount."""
     fallback = action.value.amount
     if action.value.kind == "fixed":
-        return np.full(len(features), fallback)
-    value = pd.to_numeric(features[action.value.feature], errors="coerce").to_numpy(dtype=np.float64)
+        return np.full(n, fallback)
+    value = number(features, action.value.feature)
     return np.where(np.isfinite(value) & (value > 0), value, fallback)
 
 

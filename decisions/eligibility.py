@@ -6,10 +6,16 @@ same rules to the same vectors. A missing feature value fails a rule: unknown is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeAlias
+
 import numpy as np
 import pandas as pd
 
 from configs.schema import ActionConfig
+
+# Online feature vectors: a DataFrame, or numeric_columns of one
+Columns: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 
 
 def required_features(action: ActionConfig) -> list[str]:
@@ -29,32 +35,42 @@ def check_features(action_name: str, action: ActionConfig, columns: pd.Index) ->
         raise ValueError(f"action {action_name!r} needs features the online vectors lack: {missing}")
 
 
-def eligibility(action: ActionConfig, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def numeric_columns(features: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
+    """The named columns as float arrays from one conversion (None -> NaN), for rules that read
+    many of them: per-column conversion is most of a one-row decision's time."""
+    names = list(dict.fromkeys(names))
+    values = features[names].to_numpy(dtype=np.float64, na_value=np.nan)
+    return {name: values[:, j] for j, name in enumerate(names)}
+
+
+def eligibility(action: ActionConfig, features: Columns) -> tuple[np.ndarray, np.ndarray]:
     """(eligible mask, the first failed check per row or "" when eligible)."""
-    failed = np.full(len(features), "", dtype=object)
+    consent = number(features, f"consent_{action.channel}")
+    failed = np.full(len(consent), "", dtype=object)
 
     def fail(mask: np.ndarray, why: str) -> None:
         failed[(failed == "") & mask] = why
 
-    fail(_number(features, f"consent_{action.channel}") != 1, f"no {action.channel} consent")
+    fail(consent != 1, f"no {action.channel} consent")
     for rule in action.eligibility:
-        value = _number(features, rule.feature)
+        value = number(features, rule.feature)
         low = -np.inf if rule.min is None else rule.min
         high = np.inf if rule.max is None else rule.max
         fail(~((value >= low) & (value <= high)), f"{rule.feature} not {_allowed(rule.min, rule.max)}")
     cap = action.frequency_cap
     if cap is not None:
-        sent = np.nan_to_num(_number(features, f"messages_{cap.days}d"))
+        sent = np.nan_to_num(number(features, f"messages_{cap.days}d"))
         fail(sent >= cap.max_messages, f"frequency cap: {cap.max_messages} messages in {cap.days} days")
     if action.cooldown_days:
         # No message ever (NaN) means no cooldown to wait for.
-        since = np.nan_to_num(_number(features, "days_since_last_messages"), nan=np.inf)
+        since = np.nan_to_num(number(features, "days_since_last_messages"), nan=np.inf)
         fail(since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
     return failed == "", failed
 
 
-def _number(features: pd.DataFrame, name: str) -> np.ndarray:
-    return pd.to_numeric(features[name], errors="coerce").to_numpy(dtype=np.float64)
+def number(features: Columns, name: str) -> np.ndarray:
+    """One feature as floats; a missing value (None) is NaN."""
+    return np.asarray(features[name], dtype=np.float64)
 
 
 def _allowed(low: float | None, high: float | None) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from configs.schema import ActionsConfig
 from decisions.economics import coupon_cost, expected_spend, incremental_profit, order_value
-from decisions.eligibility import eligibility
+from decisions.eligibility import eligibility, numeric_columns, required_features
 
 NO_ACTION = "no_action"
 
@@ -47,12 +47,14 @@ def decide(
     if unknown:
         raise ValueError(f"unknown action(s) {unknown}; configured: {sorted(config.actions)}")
     n = len(features)
+    needed = [feature for name in names for feature in required_features(config.actions[name])]
+    columns = numeric_columns(features, needed)
     profits, spends, values, failures = {}, {}, {}, {}
     for name in names:
         spec = config.actions[name]
-        eligible, failures[name] = eligibility(spec, features)
+        eligible, failures[name] = eligibility(spec, columns)
         uplift, p_control = estimates.uplift[name], estimates.p_control[name]
-        values[name] = order_value(spec, features)
+        values[name] = order_value(spec, columns, n)
         profit = incremental_profit(spec, config.margin, values[name], uplift, p_control)
         profits[name] = np.where(eligible, profit, np.nan)
         spends[name] = expected_spend(spec, values[name], np.clip(p_control + uplift, 0, 1))

@@ -121,7 +121,7 @@ def plan_spend(
     for action in _actions_in(plan):
         rows = plan == action
         spec = config.actions[action]
-        value = order_value(spec, features.loc[rows])
+        value = order_value(spec, features, len(features))[rows]
         p_treated = np.clip(estimates.p_control[action][rows] + estimates.uplift[action][rows], 0.0, 1.0)
         spend[rows] = expected_spend(spec, value, p_treated)
     return spend
@@ -141,7 +141,7 @@ def plan_values(
     for action in _actions_in(plan):
         rows = plan == action
         spec = config.actions[action]
-        value = order_value(spec, features.loc[rows])
+        value = order_value(spec, features, len(features))[rows]
         uplift, p_control = round_.truth.uplift[action][rows], round_.truth.p_control[action][rows]
         p_treated = np.clip(p_control + uplift, 0.0, 1.0)
         values[action] = Value(

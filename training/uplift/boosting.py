@@ -7,13 +7,14 @@ pickled into MLflow and unpickled by the serving process, which must not pull in
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeAlias
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from features.catalog import STRING_FEATURES
 from training.uplift.metrics import as_binary
 
 # Uplift is a small difference between two noisy rates: on a planted-effect simulation and on the
@@ -30,6 +31,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.8,
 }
 Propensity = float | ArrayLike | None
+Features: TypeAlias = pd.DataFrame | np.ndarray  # a frame with category columns, or a matrix already coded
 
 
 def lgbm_params(params: dict[str, Any] | None, seed: int) -> dict[str, Any]:
@@ -54,13 +56,42 @@ def regressor(params: dict[str, Any] | None, seed: int) -> lgb.LGBMRegressor:
     return lgb.LGBMRegressor(**lgbm_params(params, seed))
 
 
-def positive_proba(model: lgb.LGBMClassifier, X: pd.DataFrame) -> np.ndarray:
-    return np.asarray(model.predict_proba(X))[:, 1]
+def predicted(model: lgb.LGBMModel, X: Features) -> np.ndarray:
+    """A classifier's P(y = 1) or a regressor's prediction, per row of X.
+
+    A DataFrame goes through the scikit-learn wrapper, which codes its category columns the way
+    the model saw them at fit. A matrix is taken as coded already (features.catalog.model_matrix)
+    and goes straight to the booster: on a one-row request the wrapper's checks and pandas
+    conversions cost many times the prediction itself.
+    """
+    if isinstance(X, np.ndarray):
+        # n_jobs as the wrapper would pass it (serving sets 1); 0 is LightGBM's own default.
+        threads = model.n_jobs if isinstance(model.n_jobs, int) and model.n_jobs > 0 else 0
+        return np.asarray(model.booster_.predict(X, num_threads=threads), dtype=np.float64)
+    if isinstance(model, lgb.LGBMClassifier):
+        return np.asarray(model.predict_proba(X))[:, 1]
+    return np.asarray(model.predict(X), dtype=np.float64)
+
+
+def training_categories(model: lgb.LGBMModel, columns: list[str]) -> dict[str, pd.Index]:
+    """The categories LightGBM recorded at fit for each string column of `columns` (in order)."""
+    strings = [name for name in columns if name in STRING_FEATURES]
+    recorded = model.booster_.pandas_categorical or []
+    if len(recorded) != len(strings):
+        raise ValueError(
+            f"the model recorded {len(recorded)} category columns at fit; its features have {strings}"
+        )
+    return {name: pd.Index(values) for name, values in zip(strings, recorded, strict=True)}
 
 
 def as_frame(X: pd.DataFrame | ArrayLike) -> pd.DataFrame:
     """A DataFrame as given (category dtypes and NaNs intact), or one built from an array."""
     return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+
+
+def as_features(X: Features | ArrayLike) -> Features:
+    """What predictions take: a DataFrame as given, anything else as a float matrix."""
+    return X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
 
 
 def check_fit_inputs(
@@ -109,14 +140,10 @@ class PropensityModel:
             self.model_ = classifier(self.params, self.seed).fit(X, treatment)
         return self
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
+    def predict(self, X: Features) -> np.ndarray:
         if self.constant_ is not None:
             return np.full(len(X), self.constant_)
-        if isinstance(self.model_, lgb.LGBMClassifier):
-            values = positive_proba(self.model_, X)
-        else:
-            values = np.asarray(self.model_.predict(X))  # type: ignore[union-attr]
-        return np.clip(values, self.clip, 1 - self.clip)
+        return np.clip(predicted(self.model_, X), self.clip, 1 - self.clip)  # type: ignore[arg-type]
 
 
 def _usable_cores() -> int:

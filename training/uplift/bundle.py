@@ -7,7 +7,9 @@ learners themselves (no Optuna, no Feast).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import lightgbm as lgb
@@ -16,7 +18,8 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from features.catalog import model_frame
+from features.catalog import model_matrix
+from training.uplift.boosting import predicted, training_categories
 from training.uplift.calibration import IDENTITY, UpliftCalibration
 
 
@@ -32,16 +35,27 @@ class ActionModel:
     calibration: UpliftCalibration = IDENTITY  # bundles saved before calibration: identity
 
     def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(calibrated uplift, P(order | not treated)) per row of `features`."""
-        return self.predict_model_frame(model_frame(features, self.feature_names))
+        """(calibrated uplift, P(order | not treated)) per row of `features` (it may hold more columns)."""
+        return self.predict_matrix(self.matrix(features))
 
-    def predict_model_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """As `predict`, on a frame model_frame already made (it may hold more columns)."""
-        if list(frame.columns) != self.feature_names:
-            frame = frame[self.feature_names]
-        uplift = self.calibration(self.learner.predict_uplift(frame))
-        p_control = np.asarray(self.control.predict_proba(frame))[:, 1]
-        return uplift, p_control
+    def matrix(self, features: pd.DataFrame) -> np.ndarray:
+        return model_matrix(features, self.feature_names, self.categories)
+
+    def predict_matrix(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As `predict`, on the rows `matrix` coded."""
+        # A slope of 0 (no ranking the calibration trusts) is the average effect for everyone.
+        estimate = self.learner.predict_uplift(matrix) if self.calibration.slope else np.zeros(len(matrix))
+        return self.calibration(estimate), predicted(self.control, matrix)
+
+    @cached_property
+    def categories(self) -> dict[str, pd.Index]:
+        # The learner and the control model are fitted on one frame, so they share its categories.
+        return training_categories(self.control, self.feature_names)
+
+    @cached_property
+    def coding(self) -> Hashable:
+        """Equal for actions whose matrices are the same, so a batch is coded once for them all."""
+        return tuple(self.feature_names), tuple((k, tuple(v)) for k, v in self.categories.items())
 
 
 @dataclass
@@ -55,8 +69,13 @@ class UpliftBundle:
 
     def predict(self, features: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """action -> (uplift, p_control) for every row."""
-        frame = model_frame(features, self.feature_names)  # once for every action
-        return {name: model.predict_model_frame(frame) for name, model in self.actions.items()}
+        matrices: dict[Hashable, np.ndarray] = {}
+        out = {}
+        for name, model in self.actions.items():
+            if model.coding not in matrices:
+                matrices[model.coding] = model.matrix(features)
+            out[name] = model.predict_matrix(matrices[model.coding])
+        return out
 
 
 class UpliftPyfunc(PythonModel):

@@ -3,9 +3,11 @@
 Every learner follows scikit-learn: `__init__` stores `params` (LightGBM parameters over
 `boosting.DEFAULT_PARAMS`) and `seed`; `fit(X, y, *, treatment, propensity=None)` returns self;
 `predict_uplift(X)` returns the estimated effect of treatment on P(y = 1) per row. X is a DataFrame
-(category columns and NaNs are handled by LightGBM natively). `propensity` is the known probability
-of treatment, a scalar or one per row (a randomized holdout knows it); when absent, learners that need
-it fit a classifier. Learners pickle, and importing this module pulls in no training or tracking stack.
+(category columns and NaNs are handled by LightGBM natively); predictions also take the float matrix
+features.catalog.model_matrix codes, which skips pandas (serving does this on every request).
+`propensity` is the known probability of treatment, a scalar or one per row (a randomized holdout
+knows it); when absent, learners that need it fit a classifier. Learners pickle, and importing this
+module pulls in no training or tracking stack.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from training.uplift.boosting import (
+    Features,
     Propensity,
     PropensityModel,
+    as_features,
     as_frame,
     check_fit_inputs,
     classifier,
-    positive_proba,
+    predicted,
     regressor,
 )
 from training.uplift.calibration import transformed_outcome
@@ -46,7 +50,7 @@ class UpliftLearner(BaseEstimator):
     ) -> UpliftLearner:
         raise NotImplementedError
 
-    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_uplift(self, X: Features) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -63,11 +67,11 @@ class SLearner(UpliftLearner):
         self.model_ = classifier(self.params, self.seed).fit(_with_arm(X, t_arr), y_arr)
         return self
 
-    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_uplift(self, X: Features) -> np.ndarray:
         check_is_fitted(self, "model_")
-        X = as_frame(X)
-        treated = positive_proba(self.model_, _with_arm(X, np.ones(len(X), dtype=np.int64)))
-        control = positive_proba(self.model_, _with_arm(X, np.zeros(len(X), dtype=np.int64)))
+        X = as_features(X)
+        treated = predicted(self.model_, _with_arm(X, np.ones(len(X), dtype=np.int64)))
+        control = predicted(self.model_, _with_arm(X, np.zeros(len(X), dtype=np.int64)))
         return treated - control
 
 
@@ -82,10 +86,10 @@ class TLearner(UpliftLearner):
         self.control_, self.treated_ = _arm_models(X, y_arr, t_arr, self.params, self.seed)
         return self
 
-    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_uplift(self, X: Features) -> np.ndarray:
         check_is_fitted(self, "treated_")
-        X = as_frame(X)
-        return positive_proba(self.treated_, X) - positive_proba(self.control_, X)
+        X = as_features(X)
+        return predicted(self.treated_, X) - predicted(self.control_, X)
 
 
 class XLearner(UpliftLearner):
@@ -100,20 +104,20 @@ class XLearner(UpliftLearner):
         control, treated = _arm_models(X, y_arr, t_arr, self.params, self.seed)
         is_treated = t_arr == 1
         X_t, X_c = X[is_treated], X[~is_treated]
-        imputed_t = y_arr[is_treated] - positive_proba(control, X_t)
-        imputed_c = positive_proba(treated, X_c) - y_arr[~is_treated]
+        imputed_t = y_arr[is_treated] - predicted(control, X_t)
+        imputed_c = predicted(treated, X_c) - y_arr[~is_treated]
         self.tau_treated_ = regressor(self.params, self.seed).fit(X_t, imputed_t)
         self.tau_control_ = regressor(self.params, self.seed).fit(X_c, imputed_c)
         self.propensity_ = PropensityModel(self.params, self.seed).fit(X, t_arr, known)
         return self
 
-    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_uplift(self, X: Features) -> np.ndarray:
         check_is_fitted(self, "propensity_")
-        X = as_frame(X)
+        X = as_features(X)
         # The weight goes to the effect model trained on the arm with more rows near x.
         weight = self.propensity_.predict(X)
-        tau_c = np.asarray(self.tau_control_.predict(X))
-        tau_t = np.asarray(self.tau_treated_.predict(X))
+        tau_c = predicted(self.tau_control_, X)
+        tau_t = predicted(self.tau_treated_, X)
         return weight * tau_c + (1 - weight) * tau_t
 
 
@@ -144,9 +148,9 @@ class DRLearner(UpliftLearner):
         self.model_ = regressor(self.params, self.seed).fit(X, pseudo)
         return self
 
-    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_uplift(self, X: Features) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return np.asarray(self.model_.predict(as_frame(X)))
+        return predicted(self.model_, as_features(X))
 
     def _pseudo_outcomes(
         self,
@@ -159,9 +163,9 @@ class DRLearner(UpliftLearner):
     ) -> np.ndarray:
         X_train, X_held = X.iloc[train], X.iloc[held]
         control, treated = _arm_models(X_train, y[train], t[train], self.params, self.seed)
-        mu0, mu1 = positive_proba(control, X_held), positive_proba(treated, X_held)
+        mu0, mu1 = predicted(control, X_held), predicted(treated, X_held)
         if known is None:
-            e = positive_proba(classifier(self.params, self.seed).fit(X_train, t[train]), X_held)
+            e = predicted(classifier(self.params, self.seed).fit(X_train, t[train]), X_held)
         else:
             e = known[held]
         e = np.clip(e, self.clip, 1 - self.clip)
@@ -190,12 +194,12 @@ class ClassTransformation(UpliftLearner):
             self.model_ = regressor(self.params, self.seed).fit(X, transformed_outcome(y_arr, t_arr, known))
         return self
 
-    def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_uplift(self, X: Features) -> np.ndarray:
         check_is_fitted(self, "model_")
-        X = as_frame(X)
+        X = as_features(X)
         if isinstance(self.model_, lgb.LGBMClassifier):
-            return 2 * positive_proba(self.model_, X) - 1
-        return np.asarray(self.model_.predict(X))
+            return 2 * predicted(self.model_, X) - 1
+        return predicted(self.model_, X)
 
 
 # Simplest first: model selection breaks ties in this order.
@@ -215,7 +219,9 @@ def make_learner(name: str, params: dict[str, Any] | None = None, seed: int = 0)
     return LEARNERS[name](params=params, seed=seed)
 
 
-def _with_arm(X: pd.DataFrame, arm: np.ndarray) -> pd.DataFrame:
+def _with_arm(X: Features, arm: np.ndarray) -> Features:
+    if isinstance(X, np.ndarray):
+        return np.column_stack([X, arm])
     return X.assign(**{TREATMENT_COLUMN: arm})
 
 

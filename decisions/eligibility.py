@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from configs.schema import ActionConfig
+from features.rows import Rows, float_columns
 
 # Online feature vectors: a DataFrame, or numeric_columns of one
 Columns: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
@@ -35,11 +36,11 @@ def check_features(action_name: str, action: ActionConfig, columns: pd.Index) ->
         raise ValueError(f"action {action_name!r} needs features the online vectors lack: {missing}")
 
 
-def numeric_columns(features: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
+def numeric_columns(features: Rows, names: list[str]) -> dict[str, np.ndarray]:
     """The named columns as float arrays from one conversion (None -> NaN), for rules that read
     many of them: per-column conversion is most of a one-row decision's time."""
     names = list(dict.fromkeys(names))
-    values = features[names].to_numpy(dtype=np.float64, na_value=np.nan)
+    values = float_columns(features, names)
     return {name: values[:, j] for j, name in enumerate(names)}
 
 

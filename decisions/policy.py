@@ -16,6 +16,7 @@ import pandas as pd
 from configs.schema import ActionsConfig
 from decisions.economics import coupon_cost, expected_spend, incremental_profit, order_value
 from decisions.eligibility import eligibility, numeric_columns, required_features
+from features.rows import Rows
 
 NO_ACTION = "no_action"
 
@@ -39,7 +40,7 @@ class Decisions:
 
 
 def decide(
-    features: pd.DataFrame, estimates: Estimates, config: ActionsConfig, actions: list[str] | None = None
+    features: Rows, estimates: Estimates, config: ActionsConfig, actions: list[str] | None = None
 ) -> Decisions:
     """Choose among `actions` (default: all configured) for every row of `features`."""
     names = list(config.actions) if actions is None else actions
@@ -58,7 +59,8 @@ def decide(
         profit = incremental_profit(spec, config.margin, values[name], uplift, p_control)
         profits[name] = np.where(eligible, profit, np.nan)
         spends[name] = expected_spend(spec, values[name], np.clip(p_control + uplift, 0, 1))
-    table = pd.DataFrame(profits, index=features.index)
+    index = features.index if isinstance(features, pd.DataFrame) else pd.RangeIndex(n)
+    table = pd.DataFrame(profits, index=index)
     best = _best_action(table, n)
     chosen = np.array([names[j] if j >= 0 else NO_ACTION for j in best], dtype=object)
     best_profit = np.array([table.iat[i, j] if j >= 0 else np.nan for i, j in enumerate(best)])

@@ -7,7 +7,6 @@ feature cannot exist in one place and not the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,19 +178,3 @@ def model_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         if name in STRING_FEATURES:
             out[name] = frame[name].astype("category")
     return out if list(out.columns) == columns else out[columns]
-
-
-def model_matrix(frame: pd.DataFrame, columns: list[str], categories: Mapping[str, pd.Index]) -> np.ndarray:
-    """model_frame as the float matrix a LightGBM booster reads, for models whose training
-    `categories` per string column are known: a string becomes its position there, NaN when
-    missing or unseen, exactly as LightGBM's own pandas conversion codes it. No DataFrame is built,
-    which is most of what a one-row prediction through pandas costs."""
-    matrix = np.empty((len(frame), len(columns)), dtype=np.float64)
-    numeric = [j for j, name in enumerate(columns) if name not in STRING_FEATURES]
-    names = [columns[j] for j in numeric]
-    matrix[:, numeric] = frame[names].to_numpy(dtype=np.float64, na_value=np.nan)
-    for j, name in enumerate(columns):
-        if name in STRING_FEATURES:
-            codes = categories[name].get_indexer(frame[name].to_numpy(dtype=object))
-            matrix[:, j] = np.where(codes < 0, np.nan, codes)
-    return matrix

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -24,16 +25,23 @@ from feast.types import Float32, Float64
 
 from features.definitions import CUSTOMER_KEY, REQUEST_TIME
 from features.online_rows import StoredCells, ViewFields, cell_reader, decode
+from features.rows import FeatureRows
 
 _FLOATS = (Float32, Float64)
 
 
 @dataclass(frozen=True)
 class OnlineVectors:
-    # One row per requested id, in request order; columns: the id, float features, the others.
-    features: pd.DataFrame
+    # One row per requested id, in request order.
+    ids: np.ndarray
+    rows: FeatureRows
     as_of_epoch_s: np.ndarray  # newest feature timestamp per row; 0 = nothing stored
     fresh: np.ndarray  # stored and younger than the shortest TTL in the service
+
+    @cached_property
+    def features(self) -> pd.DataFrame:
+        """Columns: the id, float features, the others; built on first use."""
+        return self.rows.frame({CUSTOMER_KEY: self.ids})
 
 
 @dataclass(frozen=True)
@@ -113,13 +121,13 @@ class OnlineReader:
         names = [f.name for f in layout.fields]
         outputs = [f for spec in layout.on_demand for f in spec.outputs]
         # Column indexes built once: building them is most of what a small DataFrame costs.
-        self._id_column = pd.Index([CUSTOMER_KEY])
         self._number_columns = pd.Index(
             names[: layout.numbers] + [f.name for f in outputs if f.dtype in _FLOATS]
         )
         self._object_columns = pd.Index(
             [names[j] for j in layout.objects] + [f.name for f in outputs if f.dtype not in _FLOATS]
         )
+        self._lookups: dict[tuple[str, ...], np.ndarray] = {}  # column positions, shared by every read
         # A Redis hash holds every online view of the customer, read or not.
         hash_fields = sum(len(v.features) + 1 for v in stored.values() if CUSTOMER_KEY in v.join_keys)
         self._cells = cell_reader(store, CUSTOMER_KEY, layout.views, hash_fields)
@@ -143,11 +151,11 @@ class OnlineReader:
                     numbers.append(values.reshape(-1, 1))
                 else:
                     others.append(values.tolist())
-        frame = self._frame(ids, numbers[0] if len(numbers) == 1 else np.hstack(numbers), others)
+        rows = self._rows(len(ids), numbers[0] if len(numbers) == 1 else np.hstack(numbers), others)
         seconds = stored.seconds[:, self._layout.served]
         as_of = seconds.max(axis=1) if seconds.shape[1] else np.zeros(len(ids))
         fresh = (as_of > 0) & (now - as_of <= self.ttl_s)
-        return OnlineVectors(frame, as_of, fresh)
+        return OnlineVectors(ids, rows, as_of, fresh)
 
     def _transform(
         self, spec: _OnDemand, ids: np.ndarray, grid: np.ndarray, objects: dict[int, list[Any]], now: float
@@ -173,19 +181,11 @@ class OnlineReader:
                 typed.append(values.astype(object).where(values.notna(), None).to_numpy())
         return typed
 
-    def _frame(self, ids: np.ndarray, numbers: np.ndarray, others: list[list[Any]]) -> pd.DataFrame:
-        # Three blocks joined once: far cheaper than a DataFrame built column by column.
-        index = pd.RangeIndex(len(ids))
-        parts = [
-            pd.DataFrame(ids.reshape(-1, 1), index=index, columns=self._id_column, copy=False),
-            pd.DataFrame(numbers, index=index, columns=self._number_columns, copy=False),
-        ]
-        if len(self._object_columns):
-            block = np.empty((len(ids), len(others)), dtype=object)
-            for j, values in enumerate(others):
-                block[:, j] = values
-            parts.append(pd.DataFrame(block, index=index, columns=self._object_columns, copy=False))
-        return pd.concat(parts, axis=1, copy=False)
+    def _rows(self, n: int, numbers: np.ndarray, others: list[list[Any]]) -> FeatureRows:
+        block = np.empty((n, len(others)), dtype=object)
+        for j, values in enumerate(others):
+            block[:, j] = values
+        return FeatureRows(numbers, self._number_columns, block, self._object_columns, self._lookups)
 
 
 def _add_fields(reads: dict[str, list[Field]], view: str, fields: list[Field]) -> None:

@@ -57,7 +57,7 @@ class Scorer:
         rows = np.flatnonzero(vectors.fresh)
         decisions: list[Decision | None] = [None] * len(customer_ids)
         if len(rows):
-            fresh = vectors.features.iloc[rows]
+            fresh = vectors.rows.take(rows)
             predicted = models.uplift.predict(fresh)
             estimates = Estimates(
                 {a: u for a, (u, _) in predicted.items()}, {a: p for a, (_, p) in predicted.items()}

@@ -60,7 +60,7 @@ def predicted(model: lgb.LGBMModel, X: Features) -> np.ndarray:
     """A classifier's P(y = 1) or a regressor's prediction, per row of X.
 
     A DataFrame goes through the scikit-learn wrapper, which codes its category columns the way
-    the model saw them at fit. A matrix is taken as coded already (features.catalog.model_matrix)
+    the model saw them at fit. A matrix is taken as coded already (features.rows.model_matrix)
     and goes straight to the booster: on a one-row request the wrapper's checks and pandas
     conversions cost many times the prediction itself.
     """

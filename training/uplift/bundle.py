@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from features.catalog import model_matrix
+from features.rows import Rows, model_matrix
 from training.uplift.boosting import predicted, training_categories
 from training.uplift.calibration import IDENTITY, UpliftCalibration
 
@@ -34,11 +34,11 @@ class ActionModel:
     feature_names: list[str]
     calibration: UpliftCalibration = IDENTITY  # bundles saved before calibration: identity
 
-    def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, features: Rows) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated uplift, P(order | not treated)) per row of `features` (it may hold more columns)."""
         return self.predict_matrix(self.matrix(features))
 
-    def matrix(self, features: pd.DataFrame) -> np.ndarray:
+    def matrix(self, features: Rows) -> np.ndarray:
         return model_matrix(features, self.feature_names, self.categories)
 
     def predict_matrix(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +67,7 @@ class UpliftBundle:
         names = [n for model in self.actions.values() for n in model.feature_names]
         return list(dict.fromkeys(names))
 
-    def predict(self, features: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def predict(self, features: Rows) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """action -> (uplift, p_control) for every row."""
         matrices: dict[Hashable, np.ndarray] = {}
         out = {}

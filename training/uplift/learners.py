@@ -4,7 +4,7 @@ Every learner follows scikit-learn: `__init__` stores `params` (LightGBM paramet
 `boosting.DEFAULT_PARAMS`) and `seed`; `fit(X, y, *, treatment, propensity=None)` returns self;
 `predict_uplift(X)` returns the estimated effect of treatment on P(y = 1) per row. X is a DataFrame
 (category columns and NaNs are handled by LightGBM natively); predictions also take the float matrix
-features.catalog.model_matrix codes, which skips pandas (serving does this on every request).
+features.rows.model_matrix codes, which skips pandas (serving does this on every request).
 `propensity` is the known probability of treatment, a scalar or one per row (a randomized holdout
 knows it); when absent, learners that need it fit a classifier. Learners pickle, and importing this
 module pulls in no training or tracking stack.

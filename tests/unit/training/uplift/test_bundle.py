@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from features.catalog import model_frame
+from features.rows import FeatureRows
 from tests.unit.training.uplift.planted import planted_experiment
 from training.uplift.boosting import classifier
 from training.uplift.bundle import ActionModel, UpliftBundle
@@ -33,10 +34,8 @@ def models() -> dict[str, ActionModel]:
     x = model_frame(frame, COLUMNS)
     control = classifier(FAST, seed=0).fit(x[t == 0], y[t == 0])
     calibration = UpliftCalibration(0.01, 0.6)
-    return {
-        name: ActionModel(name, make_learner(name, FAST).fit(x, y, treatment=t), control, COLUMNS, calibration)
-        for name in LEARNERS
-    }
+    learners = {name: make_learner(name, FAST).fit(x, y, treatment=t) for name in LEARNERS}
+    return {name: ActionModel(name, fit, control, COLUMNS, calibration) for name, fit in learners.items()}
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +82,22 @@ def test_a_zero_calibration_slope_answers_the_average_effect(
     uplift, p_control = flat.predict(requests)
     np.testing.assert_array_equal(uplift, np.full(len(requests), 0.02))
     np.testing.assert_array_equal(p_control, model.predict(requests)[1])
+
+
+def test_online_feature_rows_predict_as_the_frame_does(
+    models: dict[str, ActionModel], requests: pd.DataFrame
+) -> None:
+    numbers = ["customer_id", "x1", "noise"]  # x2 arrives as objects with None, as a mistyped read would
+    rows = FeatureRows(
+        requests[numbers].to_numpy(dtype=np.float64),
+        pd.Index(numbers),
+        requests[["region", "x2"]].to_numpy(dtype=object),
+        pd.Index(["region", "x2"]),
+    )
+    bundle = UpliftBundle(dict(models))
+    from_rows, from_frame = bundle.predict(rows), bundle.predict(requests)
+    for name in models:
+        np.testing.assert_array_equal(from_rows[name][0], from_frame[name][0])
+        np.testing.assert_array_equal(from_rows[name][1], from_frame[name][1])
+    subset = rows.take(np.array([3, 1]))
+    np.testing.assert_array_equal(bundle.predict(subset)["t"][1], from_frame["t"][1][[3, 1]])

@@ -43,9 +43,10 @@ class ActionModel:
 
     def predict_matrix(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As `predict`, on the rows `matrix` coded."""
-        # A slope of 0 (no ranking the calibration trusts) is the average effect for everyone.
+        # A slope of 0 (no ranking the calibration trusts) leaves the calibration's fallback alone.
         estimate = self.learner.predict_uplift(matrix) if self.calibration.slope else np.zeros(len(matrix))
-        return self.calibration(estimate), predicted(self.control, matrix)
+        p_control = predicted(self.control, matrix)
+        return self.calibration(estimate, p_control), p_control
 
     @cached_property
     def categories(self) -> dict[str, pd.Index]:

@@ -13,13 +13,15 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedKFold
 
 from configs.runtime import RuntimePaths
 from configs.schema import UpliftConfig
 from features.catalog import model_frame
-from training.uplift.boosting import classifier
+from training.uplift.boosting import classifier, predicted
 from training.uplift.bundle import ActionModel
 from training.uplift.calibration import IDENTITY, UpliftCalibration, fit_calibration
 from training.uplift.learners import make_learner
@@ -59,6 +61,7 @@ class ActionResult:
         out |= {
             f"{self.action}.calibration.intercept": self.calibration.intercept,
             f"{self.action}.calibration.slope": self.calibration.slope,
+            f"{self.action}.calibration.log_odds_shift": self.calibration.log_odds_shift,
         }
         for learner, values in self.test.items():
             out |= {f"{self.action}.{learner}.{k}": v for k, v in values.items()}
@@ -107,9 +110,10 @@ def fit_action(
     params = config.lightgbm.model_dump()
     selection = select_learner(x, y, t, p, list(config.learners), config.cv_folds, seed, params)
     names = list(dict.fromkeys([selection.best, *config.baselines]))
-    calibration = fit_calibration(selection.out_of_fold[selection.best], y, t, p)
     learners = {n: make_learner(n, params, seed).fit(x, y, treatment=t, propensity=p) for n in names}
     control = classifier(params, seed).fit(x[t == 0], y[t == 0])
+    p_control = control_out_of_sample(control, x, y, t, params, seed, config.cv_folds)
+    calibration = fit_calibration(selection.out_of_fold[selection.best], y, t, p, p_control)
     x_test, y_test, t_test, _ = _arrays(split.test, columns)
     scores = {n: np.asarray(m.predict_uplift(x_test), dtype=np.float64) for n, m in learners.items()}
     result = ActionResult(
@@ -124,9 +128,30 @@ def fit_action(
         test_scores=scores,
     )
     if truth is not None:
-        result.truth = truth_figures(split.test, scores[selection.best], truth, calibration)
+        p_test = predicted(control, x_test)
+        result.truth = truth_figures(split.test, scores[selection.best], truth, calibration, p_test)
     log.info("%s", result.describe())
     return result, ActionModel(selection.best, learners[selection.best], control, columns, calibration)
+
+
+def control_out_of_sample(
+    control: lgb.LGBMClassifier,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    t: np.ndarray,
+    params: dict,
+    seed: int,
+    folds: int,
+) -> np.ndarray:
+    """P(order | not treated) for every training row from a model that did not see it: `control`
+    (fitted on the control rows) for treated rows, cross-fitted models for the control rows."""
+    p = predicted(control, x)
+    rows = np.flatnonzero(t == 0)
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(rows, y[rows])
+    for train, held in splits:
+        model = classifier(params, seed).fit(x.iloc[rows[train]], y[rows[train]])
+        p[rows[held]] = predicted(model, x.iloc[rows[held]])
+    return p
 
 
 def test_metrics(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, n_boot: int, seed: int) -> dict:

@@ -22,9 +22,10 @@ def truth_figures(
     estimated: np.ndarray,
     truth: pd.DataFrame,
     calibration: UpliftCalibration = IDENTITY,
+    p_control: np.ndarray | None = None,
 ) -> dict[str, float]:
     keyed = test[["campaign_id", "customer_id"]].reset_index(drop=True)
-    keyed = keyed.assign(estimated=estimated, predicted=calibration(estimated))
+    keyed = keyed.assign(estimated=estimated, predicted=calibration(estimated, p_control))
     keyed["campaign_id"] = keyed["campaign_id"].astype("string")
     truth = truth.assign(campaign_id=truth["campaign_id"].astype("string"))
     # Campaigns launched by Nudge and appended after measurement have no simulator truth.

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from tests.unit.training.uplift.planted import planted_experiment
-from training.uplift.calibration import UpliftCalibration, fit_calibration, transformed_outcome
+from training.uplift.calibration import (
+    MAX_SHIFT,
+    UpliftCalibration,
+    fit_calibration,
+    log_odds_shift,
+    shifted,
+    transformed_outcome,
+)
 from training.uplift.selection import select_learner
 
 
@@ -65,3 +72,35 @@ def test_mismatched_or_too_few_rows_are_refused() -> None:
     with pytest.raises(ValueError, match="one out-of-fold estimate per row"):
         fit_calibration(np.zeros(3), np.zeros(4), np.array([0, 1, 0, 1]), None)
     assert UpliftCalibration()(np.array([0.1])) == pytest.approx([0.1])
+
+
+def _log_odds_experiment(n: int, delta: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p_control, treatment, y): treatment moves every customer's log-odds of ordering by delta."""
+    rng = np.random.default_rng(seed)
+    p0 = rng.uniform(0.005, 0.6, n)
+    t = rng.integers(0, 2, n)
+    p = np.where(t == 1, shifted(p0, delta) + p0, p0)
+    return p0, t, (rng.uniform(size=n) < p).astype(int)
+
+
+def test_the_log_odds_shift_is_recovered_from_the_treated_arm() -> None:
+    p0, t, y = _log_odds_experiment(200_000, 0.8, seed=2)
+    assert log_odds_shift(p0[t == 1], y[t == 1]) == pytest.approx(0.8, abs=0.03)
+    # Nobody (everybody) treated ordering is no estimate: the shift stops at its bound.
+    assert log_odds_shift(p0[:100], np.zeros(100)) == -MAX_SHIFT
+    assert log_odds_shift(p0[:100], np.ones(100)) == MAX_SHIFT
+
+
+def test_without_signal_the_fallback_follows_the_log_odds_not_one_average() -> None:
+    p0, t, y = _log_odds_experiment(200_000, 0.8, seed=3)
+    rng = np.random.default_rng(4)
+    calibration = fit_calibration(rng.normal(size=len(y)), y, t, np.full(len(y), 0.5), p0)
+    assert calibration.slope == pytest.approx(0.0, abs=0.02)
+    assert calibration.log_odds_shift == pytest.approx(0.8, abs=0.05)
+    # A lost cause gains almost nothing; a customer on the fence gains most.
+    lost, fence = calibration(np.zeros(2), np.array([0.005, 0.5]))
+    assert lost == pytest.approx(shifted(np.array([0.005]), 0.8)[0], abs=0.01)
+    assert fence == pytest.approx(shifted(np.array([0.5]), 0.8)[0], abs=0.01)
+    assert fence > 10 * lost
+    with pytest.raises(ValueError, match="P\\(order \\| not treated\\)"):
+        calibration(np.zeros(2))

@@ -85,9 +85,11 @@ def fit_calibration(
     treatment: ArrayLike,
     propensity: np.ndarray | None,
     p_control: ArrayLike | None = None,
+    ranks: bool = True,
 ) -> UpliftCalibration:
     """The least-squares line of Z (less the log-odds shift's effect, given `p_control`: P(order |
-    not treated) per row, out of sample) on out-of-fold `uplift`, slope clipped to [0, 1]."""
+    not treated) per row, out of sample) on out-of-fold `uplift`, slope clipped to [0, 1]; slope 0
+    when the learner's ranking has not earned trust (`ranks` False)."""
     scores = np.asarray(uplift, dtype=np.float64)
     z = transformed_outcome(y, treatment, propensity)
     if not len(scores) == len(z) > 1:
@@ -101,5 +103,7 @@ def fit_calibration(
         delta = log_odds_shift(p0[treated], np.asarray(y, dtype=np.float64)[treated])
         z = z - shifted(p0, delta)
     spread = scores.var()
-    slope = 0.0 if spread == 0 else float(np.clip(np.cov(scores, z, bias=True)[0, 1] / spread, 0.0, 1.0))
+    slope = 0.0
+    if ranks and spread > 0:
+        slope = float(np.clip(np.cov(scores, z, bias=True)[0, 1] / spread, 0.0, 1.0))
     return UpliftCalibration(float(z.mean() - slope * scores.mean()), slope, delta)

@@ -104,3 +104,16 @@ def test_without_signal_the_fallback_follows_the_log_odds_not_one_average() -> N
     assert fence > 10 * lost
     with pytest.raises(ValueError, match="P\\(order \\| not treated\\)"):
         calibration(np.zeros(2))
+
+
+def test_a_ranking_without_evidence_gets_no_slope() -> None:
+    rng = np.random.default_rng(5)
+    n = 50_000
+    p0, t = rng.uniform(0.05, 0.5, n), rng.integers(0, 2, n)
+    movable = rng.integers(0, 2, n)  # only half respond: a ranking that knows who has signal
+    y = (rng.uniform(size=n) < p0 + t * shifted(p0, 1.6 * movable)).astype(int)
+    trusted = fit_calibration(movable, y, t, np.full(n, 0.5), p0)
+    gated = fit_calibration(movable, y, t, np.full(n, 0.5), p0, ranks=False)
+    assert trusted.slope > 0.05
+    assert gated.slope == 0.0
+    assert gated.log_odds_shift == trusted.log_odds_shift

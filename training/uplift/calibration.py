@@ -18,7 +18,7 @@ shift that reproduces the treated arm's order rate from the control model's out-
 learner with no signal (slope 0) still targets by this structure, and the slope measures what the
 learner adds to it:
 
-    uplift(x) = sigma(logit p0(x) + delta) - p0(x) + intercept + slope * estimate(x)
+    uplift(x) = sigma(logit p0(x) + delta) - p0(x) + slope * (estimate(x) - mean estimate)
 """
 
 from __future__ import annotations
@@ -96,14 +96,18 @@ def fit_calibration(
         raise ValueError(
             f"need one out-of-fold estimate per row and at least 2 rows; got {len(scores)}, {len(z)}"
         )
-    delta = 0.0
-    if p_control is not None:
-        p0 = np.asarray(p_control, dtype=np.float64)
-        treated = np.asarray(treatment) == 1
-        delta = log_odds_shift(p0[treated], np.asarray(y, dtype=np.float64)[treated])
-        z = z - shifted(p0, delta)
     spread = scores.var()
-    slope = 0.0
-    if ranks and spread > 0:
-        slope = float(np.clip(np.cov(scores, z, bias=True)[0, 1] / spread, 0.0, 1.0))
-    return UpliftCalibration(float(z.mean() - slope * scores.mean()), slope, delta)
+    if p_control is None:
+        slope = _slope(scores, z) if ranks and spread > 0 else 0.0
+        return UpliftCalibration(float(z.mean() - slope * scores.mean()), slope)
+    p0 = np.asarray(p_control, dtype=np.float64)
+    treated = np.asarray(treatment) == 1
+    delta = log_odds_shift(p0[treated], np.asarray(y, dtype=np.float64)[treated])
+    slope = _slope(scores, z - shifted(p0, delta)) if ranks and spread > 0 else 0.0
+    # The shift already matches the average effect, from the outcome model: no intercept of Z's
+    # noisy mean on top, the estimate only spreads customers around it.
+    return UpliftCalibration(-slope * float(scores.mean()), slope, delta)
+
+
+def _slope(scores: np.ndarray, target: np.ndarray) -> float:
+    return float(np.clip(np.cov(scores, target, bias=True)[0, 1] / scores.var(), 0.0, 1.0))

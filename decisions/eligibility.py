@@ -60,11 +60,11 @@ def eligibility(action: ActionConfig, features: Columns) -> tuple[np.ndarray, np
         fail(~((value >= low) & (value <= high)), f"{rule.feature} not {_allowed(rule.min, rule.max)}")
     cap = action.frequency_cap
     if cap is not None:
-        sent = np.nan_to_num(number(features, f"messages_{cap.days}d"))
+        sent = _filled(number(features, f"messages_{cap.days}d"), 0.0)
         fail(sent >= cap.max_messages, f"frequency cap: {cap.max_messages} messages in {cap.days} days")
     if action.cooldown_days:
         # No message ever (NaN) means no cooldown to wait for.
-        since = np.nan_to_num(number(features, "days_since_last_messages"), nan=np.inf)
+        since = _filled(number(features, "days_since_last_messages"), np.inf)
         fail(since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
     return failed == "", failed
 
@@ -72,6 +72,11 @@ def eligibility(action: ActionConfig, features: Columns) -> tuple[np.ndarray, np
 def number(features: Columns, name: str) -> np.ndarray:
     """One feature as floats; a missing value (None) is NaN."""
     return np.asarray(features[name], dtype=np.float64)
+
+
+def _filled(values: np.ndarray, fill: float) -> np.ndarray:
+    # np.nan_to_num also rewrites infinities and costs ~10x as much on the one row serving decides.
+    return np.where(np.isnan(values), fill, values)
 
 
 def _allowed(low: float | None, high: float | None) -> str:

@@ -151,7 +151,9 @@ def control_out_of_sample(
 ) -> np.ndarray:
     """P(order | not treated) for every training row from a model that did not see it: `control`
     (fitted on the control rows) for treated rows, cross-fitted models for the control rows."""
-    p = predicted(control, x)
+    p = np.empty(len(x))
+    treated = np.flatnonzero(t == 1)
+    p[treated] = predicted(control, x.iloc[treated])
     rows = np.flatnonzero(t == 0)
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(rows, y[rows])
     for train, held in splits:

@@ -141,7 +141,7 @@ def build_audience(
     decisions = decide(
         features, Estimates({spec.action: uplift}, {spec.action: p_control}), config, [spec.action]
     )
-    profit = decisions.profits[spec.action].to_numpy(dtype=np.float64)
+    profit = decisions.profit_table[:, 0]  # the one action decided on; NaN where not eligible
     eligible = ~np.isnan(profit)
     selected = allocate(decisions, budget=spec.budget, size=spec.size)
     if not selected.any():

@@ -46,27 +46,31 @@ def numeric_columns(features: Rows, names: list[str]) -> dict[str, np.ndarray]:
 
 def eligibility(action: ActionConfig, features: Columns) -> tuple[np.ndarray, np.ndarray]:
     """(eligible mask, the first failed check per row or "" when eligible)."""
-    consent = number(features, f"consent_{action.channel}")
-    failed = np.full(len(consent), "", dtype=object)
-
-    def fail(mask: np.ndarray, why: str) -> None:
-        failed[(failed == "") & mask] = why
-
-    fail(consent != 1, f"no {action.channel} consent")
+    checks = [(number(features, f"consent_{action.channel}") != 1, f"no {action.channel} consent")]
     for rule in action.eligibility:
         value = number(features, rule.feature)
         low = -np.inf if rule.min is None else rule.min
         high = np.inf if rule.max is None else rule.max
-        fail(~((value >= low) & (value <= high)), f"{rule.feature} not {_allowed(rule.min, rule.max)}")
+        checks.append(
+            (~((value >= low) & (value <= high)), f"{rule.feature} not {_allowed(rule.min, rule.max)}")
+        )
     cap = action.frequency_cap
     if cap is not None:
         sent = _filled(number(features, f"messages_{cap.days}d"), 0.0)
-        fail(sent >= cap.max_messages, f"frequency cap: {cap.max_messages} messages in {cap.days} days")
+        checks.append(
+            (sent >= cap.max_messages, f"frequency cap: {cap.max_messages} messages in {cap.days} days")
+        )
     if action.cooldown_days:
         # No message ever (NaN) means no cooldown to wait for.
         since = _filled(number(features, "days_since_last_messages"), np.inf)
-        fail(since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
-    return failed == "", failed
+        checks.append(
+            (since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
+        )
+    failing = np.vstack([mask for mask, _ in checks])  # checks x rows
+    eligible = ~failing.any(axis=0)
+    # The reason of the first failing check; the extra last label "" for the eligible.
+    reasons = np.array([why for _, why in checks] + [""], dtype=object)
+    return eligible, reasons[np.where(eligible, len(checks), failing.argmax(axis=0))]
 
 
 def number(features: Columns, name: str) -> np.ndarray:

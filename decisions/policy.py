@@ -36,7 +36,16 @@ class Decisions:
     uplift: np.ndarray  # its predicted uplift (0 for no action)
     spend: np.ndarray  # its expected spend: contact + coupons (0 for no action)
     reason: list[str]
-    profits: pd.DataFrame  # expected profit of every action, NaN where not eligible
+    actions: list[str]  # the actions decided among, the columns of `profit_table`
+    profit_table: np.ndarray  # rows x actions: expected profit of each, NaN where not eligible
+    index: pd.Index | None = None  # the rows' index when they came as a DataFrame
+
+    @property
+    def profits(self) -> pd.DataFrame:
+        """`profit_table` by action name, on the rows' index (built on demand: a one-row decision
+        does not need a frame that costs more than the rule)."""
+        index = self.index if self.index is not None else pd.RangeIndex(len(self.action))
+        return pd.DataFrame(self.profit_table, index=index, columns=self.actions)
 
 
 def decide(
@@ -59,11 +68,11 @@ def decide(
         profit = incremental_profit(spec, config.margin, values[name], uplift, p_control)
         profits[name] = np.where(eligible, profit, np.nan)
         spends[name] = expected_spend(spec, values[name], np.clip(p_control + uplift, 0, 1))
-    index = features.index if isinstance(features, pd.DataFrame) else pd.RangeIndex(n)
-    table = pd.DataFrame(profits, index=index)
-    best = _best_action(table, n)
-    chosen = np.array([names[j] if j >= 0 else NO_ACTION for j in best], dtype=object)
-    best_profit = np.array([table.iat[i, j] if j >= 0 else np.nan for i, j in enumerate(best)])
+    table = np.column_stack([profits[name] for name in names]) if names else np.empty((n, 0))
+    best = _best_action(table)
+    # best is -1 where no action is eligible: the last label, and a NaN profit.
+    chosen = np.array([*names, NO_ACTION], dtype=object)[best]
+    best_profit = np.append(table, np.full((n, 1), np.nan), axis=1)[np.arange(n), best]
     act = (best >= 0) & (best_profit > 0)
     action = np.where(act, chosen, NO_ACTION)
     pick = {name: np.flatnonzero(action == name) for name in names}
@@ -74,7 +83,9 @@ def decide(
     reasons = [
         _reason(i, chosen[i], best_profit[i], names, failures, values, estimates, config) for i in range(n)
     ]
-    return Decisions(action, np.where(act, best_profit, 0.0), uplift_out, spend_out, reasons, table)
+    index = features.index if isinstance(features, pd.DataFrame) else None
+    profit = np.where(act, best_profit, 0.0)
+    return Decisions(action, profit, uplift_out, spend_out, reasons, names, table, index)
 
 
 def allocate(decisions: Decisions, budget: float | None = None, size: int | None = None) -> np.ndarray:
@@ -113,13 +124,12 @@ def fill_budget(order: np.ndarray, spend: np.ndarray, budget: float) -> np.ndarr
     return np.array(taken, dtype=np.int64)
 
 
-def _best_action(table: pd.DataFrame, n: int) -> np.ndarray:
-    values = table.to_numpy(dtype=np.float64)
-    if values.shape[1] == 0:
-        return np.full(n, -1)
-    any_eligible = ~np.isnan(values).all(axis=1)
-    filled = np.where(np.isnan(values), -np.inf, values)
-    return np.where(any_eligible, filled.argmax(axis=1), -1)
+def _best_action(table: np.ndarray) -> np.ndarray:
+    """Per row, the column of the highest profit among the eligible (non-NaN), or -1 if none."""
+    if table.shape[1] == 0:
+        return np.full(len(table), -1)
+    missing = np.isnan(table)
+    return np.where(missing.all(axis=1), -1, np.where(missing, -np.inf, table).argmax(axis=1))
 
 
 def _reason(

@@ -107,7 +107,14 @@ def _layout(service: FeatureService, stored: dict[str, FeatureView], on_demand: 
 
 
 class OnlineReader:
-    def __init__(self, store: FeatureStore, feature_service: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: FeatureStore,
+        feature_service: str,
+        clock: Callable[[], float],
+        cache_mib: int | None = None,
+    ) -> None:
+        """`cache_mib`: pages of a SQLite online store to keep in memory (None: SQLite's default)."""
         self.store = store
         self.service = store.get_feature_service(feature_service)
         self.clock = clock
@@ -130,7 +137,7 @@ class OnlineReader:
         self._lookups: dict[tuple[str, ...], np.ndarray] = {}  # column positions, shared by every read
         # A Redis hash holds every online view of the customer, read or not.
         hash_fields = sum(len(v.features) + 1 for v in stored.values() if CUSTOMER_KEY in v.join_keys)
-        self._cells = cell_reader(store, CUSTOMER_KEY, layout.views, hash_fields)
+        self._cells = cell_reader(store, CUSTOMER_KEY, layout.views, hash_fields, cache_mib)
 
     def read(self, customer_ids: Sequence[int]) -> OnlineVectors:
         ids = np.asarray(customer_ids, dtype=np.int64).reshape(-1)

@@ -67,6 +67,9 @@ class FeatureRows:
 
 Rows: TypeAlias = pd.DataFrame | FeatureRows
 
+# Up to this many values, strings are coded one by one rather than through pandas' get_indexer.
+_FEW_ROWS = 16
+
 
 def float_columns(rows: Rows, names: list[str]) -> np.ndarray:
     """The named features of `rows` as one float64 matrix, NaN for null."""
@@ -85,6 +88,13 @@ def model_matrix(rows: Rows, columns: list[str], categories: Mapping[str, pd.Ind
     for j, name in enumerate(columns):
         if name in STRING_FEATURES:
             values = rows.column(name) if isinstance(rows, FeatureRows) else rows[name].to_numpy(dtype=object)
-            codes = categories[name].get_indexer(values)
-            matrix[:, j] = np.where(codes < 0, np.nan, codes)
+            matrix[:, j] = category_codes(categories[name], values)
     return matrix
+
+
+def category_codes(categories: pd.Index, values: np.ndarray) -> np.ndarray:
+    """Each value's position among `categories`, NaN when missing or unseen."""
+    if len(values) <= _FEW_ROWS:  # get_indexer first builds an Index of the values: ~80 µs per call
+        return np.array([categories.get_loc(v) if v in categories else np.nan for v in values], np.float64)
+    codes = categories.get_indexer(values)
+    return np.where(codes < 0, np.nan, codes)

@@ -72,7 +72,10 @@ class Nudge:
         self.models = ModelHolder(self.config, paths.tracking_uri, available)
         self.models.start()
         reader = OnlineReader(
-            self.store, self.config.feature_service, make_clock(self.config.clock, self.store)
+            self.store,
+            self.config.feature_service,
+            make_clock(self.config.clock, self.store),
+            self.config.online_cache_mib,
         )
         self.scorer = Scorer(reader, self.models, self.actions)
         self.audience_planner = AudiencePlanner(

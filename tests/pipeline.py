@@ -76,5 +76,7 @@ def in_process_scorer(pipeline: Pipeline, clock: Callable[[], float] | None = No
     config = ServingConfig(reload_interval_s=0)
     store = open_store(paths.feature_repo)
     holder = ModelHolder(config, paths.tracking_uri, feature_columns(store, config.feature_service))
-    reader = OnlineReader(store, config.feature_service, clock or make_clock("data", store))
+    reader = OnlineReader(
+        store, config.feature_service, clock or make_clock("data", store), config.online_cache_mib
+    )
     return Scorer(reader, holder, load_config("actions", ActionsConfig))

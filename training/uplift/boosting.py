@@ -6,12 +6,16 @@ pickled into MLflow and unpickled by the serving process, which must not pull in
 
 from __future__ import annotations
 
+import ctypes
 import os
+import threading
+import weakref
 from typing import Any, TypeAlias
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from lightgbm.basic import _C_API_DTYPE_FLOAT64, _C_API_PREDICT_NORMAL, _LIB, _c_str, _safe_call
 from numpy.typing import ArrayLike
 
 from features.catalog import STRING_FEATURES
@@ -65,12 +69,77 @@ def predicted(model: lgb.LGBMModel, X: Features) -> np.ndarray:
     conversions cost many times the prediction itself.
     """
     if isinstance(X, np.ndarray):
+        if len(X) == 1:
+            return _row_predictor(model).predict(X[0])
         # n_jobs as the wrapper would pass it (serving sets 1); 0 is LightGBM's own default.
         threads = model.n_jobs if isinstance(model.n_jobs, int) and model.n_jobs > 0 else 0
         return np.asarray(model.booster_.predict(X, num_threads=threads), dtype=np.float64)
     if isinstance(model, lgb.LGBMClassifier):
         return np.asarray(model.predict_proba(X))[:, 1]
     return np.asarray(model.predict(X), dtype=np.float64)
+
+
+class _RowPredictor:
+    """LightGBM's single-row prediction with its set-up (parameters, buffers) done once, through
+    the C API's FastConfig, which the Python package does not offer. `Booster.predict` on one row
+    builds a predictor, checks and converts its input every call: 3x the cost of the trees.
+
+    The FastConfig points into the booster (and holds a lock on it), so this object keeps the
+    booster alive and frees its FastConfig first.
+    """
+
+    def __init__(self, booster: lgb.Booster) -> None:
+        self.booster = booster
+        self.width = booster.num_feature()
+        self.handle = ctypes.c_void_p()
+        # As Booster.predict: up to the best iteration when early stopping recorded one.
+        iterations = booster.best_iteration if booster.best_iteration > 0 else -1
+        _safe_call(
+            _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+                booster._handle,
+                ctypes.c_int(_C_API_PREDICT_NORMAL),
+                ctypes.c_int(0),
+                ctypes.c_int(iterations),
+                ctypes.c_int(_C_API_DTYPE_FLOAT64),
+                ctypes.c_int32(self.width),
+                _c_str("num_threads=1"),
+                ctypes.byref(self.handle),
+            )
+        )
+
+    def predict(self, row: np.ndarray) -> np.ndarray:
+        if row.shape != (self.width,):
+            raise ValueError(f"the model reads {self.width} features; the row has {row.shape[-1]}")
+        row = np.ascontiguousarray(row, dtype=np.float64)
+        out = np.empty(1)
+        length = ctypes.c_int64()
+        _safe_call(
+            _LIB.LGBM_BoosterPredictForMatSingleRowFast(
+                self.handle,
+                ctypes.c_void_p(row.ctypes.data),
+                ctypes.byref(length),
+                ctypes.c_void_p(out.ctypes.data),
+            )
+        )
+        return out
+
+    def __del__(self) -> None:
+        if self.handle:
+            _LIB.LGBM_FastConfigFree(self.handle)
+            self.handle = ctypes.c_void_p()
+
+
+# Per fitted model, not pickled with it; an entry goes when its model does.
+_ROW_PREDICTORS: weakref.WeakKeyDictionary[lgb.LGBMModel, _RowPredictor] = weakref.WeakKeyDictionary()
+_ROW_PREDICTORS_LOCK = threading.Lock()
+
+
+def _row_predictor(model: lgb.LGBMModel) -> _RowPredictor:
+    predictor = _ROW_PREDICTORS.get(model)
+    if predictor is None or predictor.booster is not model.booster_:  # new, or refitted since
+        with _ROW_PREDICTORS_LOCK:
+            predictor = _ROW_PREDICTORS[model] = _RowPredictor(model.booster_)
+    return predictor
 
 
 def training_categories(model: lgb.LGBMModel, columns: list[str]) -> dict[str, pd.Index]:

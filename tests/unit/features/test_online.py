@@ -108,6 +108,16 @@ def test_reader_types_columns_as_the_schema_and_marks_freshness(store: FeatureSt
 
 
 @pytest.mark.integration
+def test_reader_sizes_sqlites_page_cache_and_reads_the_same(store: FeatureStore) -> None:
+    plain = OnlineReader(store, "uplift_v1", lambda: NOW.timestamp()).read(IDS).features
+    cached = OnlineReader(store, "uplift_v1", lambda: NOW.timestamp(), cache_mib=8)
+
+    connection = store._get_provider().online_store._get_conn(store.config)
+    assert connection.execute("PRAGMA cache_size").fetchone() == (-8192,)  # KiB
+    pd.testing.assert_frame_equal(cached.read(IDS).features, plain)
+
+
+@pytest.mark.integration
 def test_generic_online_read_path_decodes_like_the_fast_path(store: FeatureStore) -> None:
     reader = OnlineReader(store, "realtime_v1", lambda: NOW.timestamp())
     fast = reader._cells.fetch(IDS)

@@ -11,7 +11,7 @@ import pytest
 from features.catalog import model_frame
 from features.rows import FeatureRows
 from tests.unit.training.uplift.planted import planted_experiment
-from training.uplift.boosting import classifier
+from training.uplift.boosting import classifier, predicted
 from training.uplift.bundle import ActionModel, UpliftBundle
 from training.uplift.calibration import UpliftCalibration
 from training.uplift.learners import LEARNERS, make_learner
@@ -101,3 +101,28 @@ def test_online_feature_rows_predict_as_the_frame_does(
         np.testing.assert_array_equal(from_rows[name][1], from_frame[name][1])
     subset = rows.take(np.array([3, 1]))
     np.testing.assert_array_equal(bundle.predict(subset)["t"][1], from_frame["t"][1][[3, 1]])
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_one_row_requests_predict_as_the_batch_does(
+    name: str, models: dict[str, ActionModel], requests: pd.DataFrame
+) -> None:
+    # Serving's one-customer requests take LightGBM's single-row path and code strings one by one.
+    model = models[name]
+    batch_uplift, batch_p_control = model.predict(requests)
+    numbers = ["customer_id", "x1", "noise"]
+    rows = FeatureRows(
+        requests[numbers].to_numpy(dtype=np.float64),
+        pd.Index(numbers),
+        requests[["region", "x2"]].to_numpy(dtype=object),
+        pd.Index(["region", "x2"]),
+    )
+    for i in [*range(0, 40, 3), 100, 399]:  # unseen and missing regions, missing x2, ordinary rows
+        uplift, p_control = model.predict(rows.take(np.array([i])))
+        assert uplift.tolist() == [batch_uplift[i]] and p_control.tolist() == [batch_p_control[i]], i
+        assert model.predict(requests.iloc[[i]])[1].tolist() == [batch_p_control[i]]
+
+
+def test_a_one_row_matrix_of_the_wrong_width_is_refused(models: dict[str, ActionModel]) -> None:
+    with pytest.raises(ValueError, match="reads 4 features; the row has 3"):
+        predicted(models["t"].control, np.zeros((1, 3)))

@@ -67,7 +67,7 @@ def eligibility(action: ActionConfig, features: Columns) -> tuple[np.ndarray, np
             (since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
         )
     failing = np.vstack([mask for mask, _ in checks])  # checks x rows
-    eligible = ~failing.any(axis=0)
+    eligible = np.asarray(~failing.any(axis=0))
     # The reason of the first failing check; the extra last label "" for the eligible.
     reasons = np.array([why for _, why in checks] + [""], dtype=object)
     return eligible, reasons[np.where(eligible, len(checks), failing.argmax(axis=0))]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from scipy.special import expit
 
 from configs.runtime import RuntimePaths
 from features.catalog import model_frame
@@ -106,7 +107,10 @@ class LoadedModel:
         """`predict_proba` and the per-feature SHAP contributions (log-odds, before calibration; the
         last column is the bias), converting the features once."""
         frame = model_frame(features, self.feature_names)
-        return self._calibrated(frame), np.asarray(self.model.predict(frame, pred_contrib=True))
+        contributions = np.asarray(self.model.predict(frame, pred_contrib=True))
+        # A binary model's log-odds are the sum of its contributions, bias included: the probability
+        # needs no second pass over the trees.
+        return self.calibration.apply(expit(contributions.sum(axis=1))), contributions
 
     def _calibrated(self, frame: pd.DataFrame) -> np.ndarray:
         return self.calibration.apply(np.asarray(self.model.predict_proba(frame))[:, 1])

@@ -18,12 +18,13 @@ unit spent; churn_risk by risk; send_to_all and random in random order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from configs.schema import ActionsConfig
+from configs.schema import ActionConfig, ActionsConfig
 from decisions.economics import expected_spend, incremental_profit, order_value
 from decisions.eligibility import eligibility
 from decisions.policy import NO_ACTION, Estimates, allocate, decide, fill_budget
@@ -118,10 +119,7 @@ def plan_spend(
 ) -> np.ndarray:
     """Expected spend (contact + coupons) of each row's planned action under `estimates`."""
     spend = np.zeros(len(plan))
-    for action in _actions_in(plan):
-        rows = plan == action
-        spec = config.actions[action]
-        value = order_value(spec, features, len(features))[rows]
+    for action, rows, spec, value in _planned(plan, features, config):
         p_treated = np.clip(estimates.p_control[action][rows] + estimates.uplift[action][rows], 0.0, 1.0)
         spend[rows] = expected_spend(spec, value, p_treated)
     return spend
@@ -138,10 +136,7 @@ def plan_values(
     """Per planned action, its true value (with the value model the decision uses:
     decisions.economics.order_value)."""
     values = {}
-    for action in _actions_in(plan):
-        rows = plan == action
-        spec = config.actions[action]
-        value = order_value(spec, features, len(features))[rows]
+    for action, rows, spec, value in _planned(plan, features, config):
         uplift, p_control = round_.truth.uplift[action][rows], round_.truth.p_control[action][rows]
         p_treated = np.clip(p_control + uplift, 0.0, 1.0)
         values[action] = Value(
@@ -152,6 +147,16 @@ def plan_values(
             int(round_.outside[action][rows].sum()),
         )
     return values
+
+
+def _planned(
+    plan: np.ndarray, features: pd.DataFrame, config: ActionsConfig
+) -> Iterator[tuple[str, np.ndarray, ActionConfig, np.ndarray]]:
+    """Per action in the plan: its name, its rows (a mask), its spec and those rows' order values."""
+    for action in _actions_in(plan):
+        rows = plan == action
+        spec = config.actions[action]
+        yield action, rows, spec, order_value(spec, features, len(features))[rows]
 
 
 def within_budget(plan: np.ndarray, priority: np.ndarray, spend: np.ndarray, budget: float) -> np.ndarray:

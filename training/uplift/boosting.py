@@ -89,6 +89,8 @@ class _RowPredictor:
     """
 
     def __init__(self, booster: lgb.Booster) -> None:
+        if booster.num_model_per_iteration() != 1:  # one output per row: binary or regression
+            raise ValueError("single-row prediction serves binary and regression models only")
         self.booster = booster
         self.width = booster.num_feature()
         self.handle = ctypes.c_void_p()

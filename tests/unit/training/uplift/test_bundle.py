@@ -126,3 +126,11 @@ def test_one_row_requests_predict_as_the_batch_does(
 def test_a_one_row_matrix_of_the_wrong_width_is_refused(models: dict[str, ActionModel]) -> None:
     with pytest.raises(ValueError, match="reads 4 features; the row has 3"):
         predicted(models["t"].control, np.zeros((1, 3)))
+
+
+def test_one_row_predictions_refuse_multiclass_models() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    model = classifier(FAST, seed=0).fit(x, rng.integers(0, 3, 300))
+    with pytest.raises(ValueError, match="binary and regression models only"):
+        predicted(model, x[:1])

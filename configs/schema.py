@@ -103,7 +103,7 @@ class VipTaskConfig(TaskConfig):
     registered_model: str = "nudge-vip"
 
 
-UpliftLearnerName = Literal["s", "t", "x", "dr", "class_transformation"]
+UpliftLearnerName = Literal["s", "t", "x", "dr", "shift", "class_transformation"]
 
 
 class UpliftConfig(StrictModel):
@@ -112,7 +112,7 @@ class UpliftConfig(StrictModel):
     feature_service: str = "uplift_v1"
     registered_model: str = "nudge-uplift"
     # Candidates compared by cross-validated Qini on the training rows; the best is registered.
-    learners: tuple[UpliftLearnerName, ...] = ("t", "x", "dr")
+    learners: tuple[UpliftLearnerName, ...] = ("t", "x", "dr", "shift")
     # Reported on the test rows next to the chosen learner.
     baselines: tuple[UpliftLearnerName, ...] = ("s", "class_transformation")
     cv_folds: int = Field(3, ge=2)

@@ -89,11 +89,11 @@ class _RowPredictor:
     """
 
     def __init__(self, booster: lgb.Booster) -> None:
+        self.handle = ctypes.c_void_p()  # first: __del__ runs even when a check below refuses
         if booster.num_model_per_iteration() != 1:  # one output per row: binary or regression
             raise ValueError("single-row prediction serves binary and regression models only")
         self.booster = booster
         self.width = booster.num_feature()
-        self.handle = ctypes.c_void_p()
         # As Booster.predict: up to the best iteration when early stopping recorded one.
         iterations = booster.best_iteration if booster.best_iteration > 0 else -1
         _safe_call(

@@ -43,6 +43,11 @@ class ActionModel:
 
     def predict_matrix(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As `predict`, on the rows `matrix` coded."""
+        outcomes = getattr(self.learner, "predict_outcomes", None)
+        if outcomes is not None and self.calibration.slope:
+            # A learner of both outcomes gives its own P(order | not treated), consistent with its uplift.
+            p_control, p_treated = outcomes(matrix)
+            return self.calibration(p_treated - p_control, p_control), p_control
         # A slope of 0 (no ranking the calibration trusts) leaves the calibration's fallback alone.
         estimate = self.learner.predict_uplift(matrix) if self.calibration.slope else np.zeros(len(matrix))
         p_control = predicted(self.control, matrix)

@@ -75,7 +75,7 @@ class ActionResult:
             f"{best['qini']:.3f} [{best['qini_low']:.3f}, {best['qini_high']:.3f}], "
             f"uplift@30% {best['uplift_at_30']:.4f}, calibration slope {self.calibration.slope:.2f}"
         )
-        if best["qini_low"] <= 0:
+        if best["qini_low"] <= 0 and not self.calibration.slope:
             text += " (test qini interval reaches 0: ranking not used)"
         if self.truth:
             text += f", spearman vs truth {self.truth['spearman']:.2f}"
@@ -117,11 +117,15 @@ def fit_action(
     x_test, y_test, t_test, _ = _arrays(split.test, columns)
     scores = {n: np.asarray(m.predict_uplift(x_test), dtype=np.float64) for n, m in learners.items()}
     tested = {n: test_metrics(y_test, s, t_test, config.bootstrap, seed) for n, s in scores.items()}
-    # Evidence gate: a ranking whose Qini on the newer test days may be 0 or worse is not acted on;
-    # its action falls back to the log-odds shift alone.
-    ranks = tested[selection.best]["qini_low"] > 0
-    p_control = control_out_of_sample(control, x, y, t, params, seed, config.cv_folds)
-    calibration = fit_calibration(selection.out_of_fold[selection.best], y, t, p, p_control, ranks)
+    if hasattr(learners[selection.best], "predict_outcomes"):
+        # A model of both outcomes sizes its own effects, and its early stopping is its evidence gate.
+        calibration = IDENTITY
+    else:
+        # Evidence gate: a ranking whose Qini on the newer test days may be 0 or worse is not acted
+        # on; its action falls back to the log-odds shift alone.
+        ranks = tested[selection.best]["qini_low"] > 0
+        p_control = control_out_of_sample(control, x, y, t, params, seed, config.cv_folds)
+        calibration = fit_calibration(selection.out_of_fold[selection.best], y, t, p, p_control, ranks)
     result = ActionResult(
         action,
         selection.best,

@@ -54,7 +54,10 @@ def test_matrix_predictions_equal_lightgbms_dataframe_predictions(
     model = models[name]
     frame = model_frame(requests, COLUMNS)
     expected_uplift = model.calibration(model.learner.predict_uplift(frame))
-    expected_p_control = model.control.predict_proba(frame)[:, 1]
+    if hasattr(model.learner, "predict_outcomes"):  # its own P(order | not treated), matching its uplift
+        expected_p_control = model.learner.predict_outcomes(frame)[0]
+    else:
+        expected_p_control = model.control.predict_proba(frame)[:, 1]
 
     uplift, p_control = model.predict(requests)
 

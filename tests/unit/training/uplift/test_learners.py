@@ -12,7 +12,14 @@ from scipy.stats import spearmanr
 
 from tests.unit.training.uplift.planted import planted_experiment
 from training.uplift.boosting import lgbm_params
-from training.uplift.learners import LEARNERS, ClassTransformation, UpliftLearner, XLearner, make_learner
+from training.uplift.learners import (
+    LEARNERS,
+    ClassTransformation,
+    LogOddsShiftLearner,
+    UpliftLearner,
+    XLearner,
+    make_learner,
+)
 from training.uplift.metrics import qini_score
 
 # One thread: the suite shares two cores, and OpenMP threads that wait on each other crawl.
@@ -90,6 +97,29 @@ def test_unbalanced_arms_and_per_row_propensities() -> None:
             assert uplift[X["x1"] > 0.3].mean() > 0.05 > -0.05 > uplift[X["x1"] < -0.3].mean()
 
 
+def test_log_odds_shift_learner_finds_a_uniform_nudge_from_the_control_rate() -> None:
+    """Every customer's log-odds move by 1.0: uplift is largest on the fence (p0 near 0.3-0.5) and
+    small for lost causes, a shape two separately fitted rates recover far more noisily."""
+    rng = np.random.default_rng(11)
+    n = 8000
+    x2 = rng.normal(size=n)
+    X = pd.DataFrame({"x2": x2, "noise": rng.normal(size=n)})
+    base = -2.0 + 1.5 * x2
+    true = 1 / (1 + np.exp(-(base + 1.0))) - 1 / (1 + np.exp(-base))
+    t = rng.integers(0, 2, n)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(base + t * 1.0)))).astype(int)
+    learner = LogOddsShiftLearner(FAST).fit(X, y, treatment=t)
+    test = pd.DataFrame({"x2": np.linspace(-2, 2, 201), "noise": rng.normal(size=201)})
+    true_test = 1 / (1 + np.exp(-(-1.0 + 1.5 * test["x2"]))) - 1 / (1 + np.exp(-(-2.0 + 1.5 * test["x2"])))
+    uplift = learner.predict_uplift(test)
+    assert abs(learner.delta_ - 1.0) < 0.15
+    assert np.abs(uplift - true_test).mean() < 0.02
+    assert spearmanr(uplift, true_test).statistic > 0.9
+    t_learner = make_learner("t", FAST).fit(X, y, treatment=t)
+    assert np.abs(uplift - true_test).mean() < np.abs(t_learner.predict_uplift(test) - true_test).mean()
+    assert true.max() > 0.2  # the nudge is worth finding
+
+
 def test_lightgbm_uses_the_usable_cores_by_default_and_is_silent() -> None:
     params = lgbm_params(None, seed=7)
     assert params["n_jobs"] == len(os.sched_getaffinity(0))
@@ -99,8 +129,8 @@ def test_lightgbm_uses_the_usable_cores_by_default_and_is_silent() -> None:
 
 
 def test_make_learner_names_the_allowed_learners() -> None:
-    assert set(LEARNERS) == {"s", "t", "x", "dr", "class_transformation"}
-    with pytest.raises(ValueError, match="allowed: s, class_transformation, t, x, dr"):
+    assert set(LEARNERS) == {"s", "t", "x", "dr", "shift", "class_transformation"}
+    with pytest.raises(ValueError, match="allowed: s, class_transformation, t, x, dr, shift"):
         make_learner("causal_forest")
 
 

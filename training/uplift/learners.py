@@ -267,14 +267,15 @@ class LogOddsShiftLearner(UpliftLearner):
         return p_treated - p_control
 
 
-# Simplest first: model selection breaks ties in this order.
+# Simplest first: model selection breaks ties in this order. The shift learner comes before the
+# two-model learners: its effect is one offset plus a few early-stopped trees, far less variance.
 LEARNERS: dict[str, type[UpliftLearner]] = {
     "s": SLearner,
     "class_transformation": ClassTransformation,
+    "shift": LogOddsShiftLearner,
     "t": TLearner,
     "x": XLearner,
     "dr": DRLearner,
-    "shift": LogOddsShiftLearner,
 }
 
 

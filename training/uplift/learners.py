@@ -37,7 +37,7 @@ from training.uplift.calibration import log_odds_shift, transformed_outcome
 
 TREATMENT_COLUMN = "treatment_indicator_"
 # The log-odds shift's s(x) corrects a sound offset: a few shallow, large-leaf trees, stopped early.
-SHIFT_PARAMS: dict[str, Any] = {"num_leaves": 4, "min_child_samples": 200, "reg_lambda": 20.0}
+SHIFT_PARAMS: dict[str, Any] = {"num_leaves": 4, "min_child_samples": 200, "reg_lambda": 5.0}
 
 
 class UpliftLearner(BaseEstimator):
@@ -237,24 +237,41 @@ class LogOddsShiftLearner(UpliftLearner):
         self.treated_share_ = float(t_arr.mean())
         centred = t_arr - self.treated_share_
         held = np.random.default_rng(self.seed).random(len(X)) < self.validation_share
-        self.base_ = _stopped(classifier(self.params, self.seed), X, y_arr, centred * self.delta_, held)
-        # On the treated rows the shift's part is (1 - e) * (delta + s(x)): the trees learn
-        # (1 - e) * s(x) on top of f + (1 - e) * delta, and predictions scale them back.
-        offset = _logit(predicted(self.base_, X[is_treated])) + (1 - self.treated_share_) * self.delta_
-        params = {**(self.params or {}), **SHIFT_PARAMS}
-        self.shift_ = _stopped(
-            classifier(params, self.seed), X[is_treated], y_arr[is_treated], offset, held[is_treated]
+        # Trees fitted on an init score start from 0, not from the average (and a tree that finds
+        # no split stays 0): the intercept of f is set here, the trees only add to it.
+        self.intercept_ = _intercept(centred * self.delta_, y_arr)
+        offset = self.intercept_ + centred * self.delta_
+        self.base_ = _stopped(classifier(self.params, self.seed), X, y_arr, offset, held)
+        # s(x) learns from both arms: on every row the log-odds are f(x) + (t - e)(delta + s(x)), so
+        # a treated row and a control row both say how far the shift is off, with opposite signs.
+        offset = self._base_logit(X) + centred * self.delta_
+        objective = _ShiftedLogistic(offset[~held], centred[~held])
+        metric = _ShiftedLogistic(offset[held], centred[held])
+        params = {**(self.params or {}), **SHIFT_PARAMS, "objective": objective, "metric": "None"}
+        self.shift_ = regressor(params, self.seed).fit(
+            X[~held],
+            y_arr[~held],
+            eval_X=(X[held],),
+            eval_y=(y_arr[held],),
+            eval_metric=metric.log_loss,
+            callbacks=[lgb.early_stopping(20, first_metric_only=True, verbose=False)],
         )
+        # The fitted trees predict s(x) alone: the training rows the loss held need not be pickled.
+        for loss in (self.shift_.objective, getattr(self.shift_, "_objective", None), metric):
+            if isinstance(loss, _ShiftedLogistic):
+                loss.release()
         return self
 
     def predict_logits(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
         """(log-odds without treatment, the treatment's shift) per row."""
         check_is_fitted(self, "shift_")
         X = as_features(X)
-        # Both models return sigma of their trees alone: they were fitted on offsets they do not store.
-        base = _logit(predicted(self.base_, X))
-        shift = self.delta_ + _logit(predicted(self.shift_, X)) / (1 - self.treated_share_)
+        base = self._base_logit(X)
+        shift = self.delta_ + predicted(self.shift_, X)
         return base - self.treated_share_ * shift, shift
+
+    def _base_logit(self, X: Features) -> np.ndarray:
+        return self.intercept_ + _logit(predicted(self.base_, X))
 
     def predict_outcomes(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
         """(P(y | x, not treated), P(y | x, treated)) per row: the one model's pair, which decisions
@@ -305,6 +322,41 @@ def _arm_models(
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-12, 1 - 1e-12)
     return np.log(p) - np.log1p(-p)
+
+
+class _ShiftedLogistic:
+    """Logistic loss of log-odds offset + multiplier * s(x), as LightGBM's custom objective (gradient
+    and hessian in s) and as an evaluation metric. A fitted model predicts s(x) without it."""
+
+    def __init__(self, offset: np.ndarray, multiplier: np.ndarray) -> None:
+        self.offset = offset
+        self.multiplier = multiplier
+
+    def __call__(self, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = _sigmoid(self.offset + self.multiplier * s)
+        return self.multiplier * (p - y), self.multiplier**2 * p * (1 - p)
+
+    def release(self) -> None:
+        self.offset = self.multiplier = np.zeros(0)
+
+    def log_loss(self, y: np.ndarray | None, s: np.ndarray) -> tuple[str, float, bool]:
+        if y is None:
+            raise ValueError("the shifted log-loss needs the labels of the rows it scores")
+        p = np.clip(_sigmoid(self.offset + self.multiplier * s), 1e-12, 1 - 1e-12)
+        return "shifted_logloss", float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))), False
+
+
+def _intercept(offset: np.ndarray, y: np.ndarray, steps: int = 20) -> float:
+    """The constant c with mean(sigma(offset + c)) = mean(y), by Newton's method from logit(mean y)."""
+    rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    c = float(np.log(rate / (1 - rate)))
+    for _ in range(steps):
+        p = _sigmoid(offset + c)
+        step = float((p.sum() - y.sum()) / max((p * (1 - p)).sum(), 1e-12))
+        c -= step
+        if abs(step) < 1e-10:
+            break
+    return c
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

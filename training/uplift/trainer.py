@@ -32,6 +32,7 @@ from training.uplift.truth import truth_figures
 log = logging.getLogger(__name__)
 
 TOP_SHARE = 0.3  # uplift@30%, the share the Hillstrom benchmark reports
+STRUCTURED = "shift"  # the learner an untrusted ranking falls back to, when it is a candidate
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ActionResult:
     test_y: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     test_treatment: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     test_scores: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    selected: str = ""  # the learner cross-validation chose, when the evidence gate overruled it
 
     def metrics(self) -> dict[str, float]:
         out = {f"{self.action}.rows_{k}": float(v) for k, v in self.rows.items()}
@@ -70,8 +72,11 @@ class ActionResult:
 
     def describe(self) -> str:
         best = self.test[self.learner]
-        text = (
-            f"{self.action}: {self.learner} (cv qini {self.cv_qini[self.learner]:.3f}); test qini "
+        text = f"{self.action}: {self.learner}"
+        if self.selected and self.selected != self.learner:
+            text += f" (in place of {self.selected}, whose test qini interval reaches 0)"
+        text += (
+            f" (cv qini {self.cv_qini[self.learner]:.3f}); test qini "
             f"{best['qini']:.3f} [{best['qini_low']:.3f}, {best['qini_high']:.3f}], "
             f"uplift@30% {best['uplift_at_30']:.4f}, calibration slope {self.calibration.slope:.2f}"
         )
@@ -111,24 +116,28 @@ def fit_action(
     x, y, t, p = _arrays(split.train, columns)
     params = config.lightgbm.model_dump()
     selection = select_learner(x, y, t, p, list(config.learners), config.cv_folds, seed, params)
-    names = list(dict.fromkeys([selection.best, *config.baselines]))
+    # The shift learner is fitted whenever it is a candidate: it is the fallback of an untrusted ranking.
+    fallback = [STRUCTURED] if STRUCTURED in config.learners else []
+    names = list(dict.fromkeys([selection.best, *config.baselines, *fallback]))
     learners = {n: make_learner(n, params, seed).fit(x, y, treatment=t, propensity=p) for n in names}
     control = classifier(params, seed).fit(x[t == 0], y[t == 0])
     x_test, y_test, t_test, _ = _arrays(split.test, columns)
     scores = {n: np.asarray(m.predict_uplift(x_test), dtype=np.float64) for n, m in learners.items()}
     tested = {n: test_metrics(y_test, s, t_test, config.bootstrap, seed) for n, s in scores.items()}
-    if hasattr(learners[selection.best], "predict_outcomes"):
-        # A model of both outcomes sizes its own effects, and its early stopping is its evidence gate.
+    # Evidence gate: a ranking whose Qini on the newer test days may be 0 or worse is not acted on.
+    trusted = tested[selection.best]["qini_low"] > 0
+    chosen = selection.best if trusted or not fallback else STRUCTURED
+    if hasattr(learners[chosen], "predict_outcomes"):
+        # A model of both outcomes sizes its own effects, and its early stopping is its evidence
+        # gate: with nothing borne out on held-out rows it is the constant log-odds shift.
         calibration = IDENTITY
     else:
-        # Evidence gate: a ranking whose Qini on the newer test days may be 0 or worse is not acted
-        # on; its action falls back to the log-odds shift alone.
-        ranks = tested[selection.best]["qini_low"] > 0
+        # Without the shift learner, an untrusted ranking falls back to the constant shift alone.
         p_control = control_out_of_sample(control, x, y, t, params, seed, config.cv_folds)
-        calibration = fit_calibration(selection.out_of_fold[selection.best], y, t, p, p_control, ranks)
+        calibration = fit_calibration(selection.out_of_fold[chosen], y, t, p, p_control, trusted)
     result = ActionResult(
         action,
-        selection.best,
+        chosen,
         {"train": len(split.train), "test": len(split.test)},
         dict(selection.scores),
         tested,
@@ -136,12 +145,13 @@ def fit_action(
         test_y=y_test,
         test_treatment=t_test,
         test_scores=scores,
+        selected=selection.best,
     )
     if truth is not None:
         p_test = predicted(control, x_test)
-        result.truth = truth_figures(split.test, scores[selection.best], truth, calibration, p_test)
+        result.truth = truth_figures(split.test, scores[chosen], truth, calibration, p_test)
     log.info("%s", result.describe())
-    return result, ActionModel(selection.best, learners[selection.best], control, columns, calibration)
+    return result, ActionModel(chosen, learners[chosen], control, columns, calibration)
 
 
 def control_out_of_sample(

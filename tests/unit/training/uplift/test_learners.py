@@ -118,6 +118,10 @@ def test_log_odds_shift_learner_finds_a_uniform_nudge_from_the_control_rate() ->
     t_learner = make_learner("t", FAST).fit(X, y, treatment=t)
     assert np.abs(uplift - true_test).mean() < np.abs(t_learner.predict_uplift(test) - true_test).mean()
     assert true.max() > 0.2  # the nudge is worth finding
+    p_control, p_treated = learner.predict_outcomes(test)
+    np.testing.assert_array_equal(p_treated - p_control, uplift)
+    # The custom loss kept its training rows only while fitting: they are not pickled with the model.
+    assert learner.shift_.objective.offset.size == 0
 
 
 def test_lightgbm_uses_the_usable_cores_by_default_and_is_silent() -> None:

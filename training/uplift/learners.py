@@ -12,12 +12,14 @@ module pulls in no training or tracking stack.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from scipy.special import expit, logit
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
@@ -36,6 +38,7 @@ from training.uplift.boosting import (
 from training.uplift.calibration import log_odds_shift, transformed_outcome
 
 TREATMENT_COLUMN = "treatment_indicator_"
+LGBM = TypeVar("LGBM", bound=lgb.LGBMModel)
 # The log-odds shift's s(x) corrects a sound offset: a few shallow, large-leaf trees, stopped early.
 SHIFT_PARAMS: dict[str, Any] = {"num_leaves": 4, "min_child_samples": 200, "reg_lambda": 5.0}
 
@@ -210,7 +213,8 @@ class LogOddsShiftLearner(UpliftLearner):
         logit P(y | x, t) = f(x) + (t - e) * (delta + s(x)),    uplift = P(y | x, 1) - P(y | x, 0)
 
     with e the treated share, delta the one shift that matches the treated arm's outcome rate to the
-    control arm's model, and s(x) small trees on the treated rows. The same nudge moves a customer
+    control arm's model, and s(x) small trees fitted on both arms (a treated and a control row each
+    say how far the shift is off, with opposite signs). The same nudge moves a customer
     on the fence far more than a lost cause or a sure thing: this learner starts from that
     structure instead of taking the difference of two noisy rates, and with no evidence of
     heterogeneity (early stopping on held-out rows keeps s(x) near 0) it still ranks by the base
@@ -241,21 +245,14 @@ class LogOddsShiftLearner(UpliftLearner):
         # no split stays 0): the intercept of f is set here, the trees only add to it.
         self.intercept_ = _intercept(centred * self.delta_, y_arr)
         offset = self.intercept_ + centred * self.delta_
-        self.base_ = _stopped(classifier(self.params, self.seed), X, y_arr, offset, held)
+        self.base_ = _stopped(classifier(self.params, self.seed), X, y_arr, held, init_score=offset)
         # s(x) learns from both arms: on every row the log-odds are f(x) + (t - e)(delta + s(x)), so
         # a treated row and a control row both say how far the shift is off, with opposite signs.
         offset = self._base_logit(X) + centred * self.delta_
         objective = _ShiftedLogistic(offset[~held], centred[~held])
         metric = _ShiftedLogistic(offset[held], centred[held])
         params = {**(self.params or {}), **SHIFT_PARAMS, "objective": objective, "metric": "None"}
-        self.shift_ = regressor(params, self.seed).fit(
-            X[~held],
-            y_arr[~held],
-            eval_X=(X[held],),
-            eval_y=(y_arr[held],),
-            eval_metric=metric.log_loss,
-            callbacks=[lgb.early_stopping(20, first_metric_only=True, verbose=False)],
-        )
+        self.shift_ = _stopped(regressor(params, self.seed), X, y_arr, held, eval_metric=metric.log_loss)
         # The fitted trees predict s(x) alone: the training rows the loss held need not be pickled.
         for loss in (self.shift_.objective, getattr(self.shift_, "_objective", None), metric):
             if isinstance(loss, _ShiftedLogistic):
@@ -271,13 +268,13 @@ class LogOddsShiftLearner(UpliftLearner):
         return base - self.treated_share_ * shift, shift
 
     def _base_logit(self, X: Features) -> np.ndarray:
-        return self.intercept_ + _logit(predicted(self.base_, X))
+        return self.intercept_ + logit(np.clip(predicted(self.base_, X), 1e-12, 1 - 1e-12))
 
     def predict_outcomes(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
         """(P(y | x, not treated), P(y | x, treated)) per row: the one model's pair, which decisions
         that pay on treated outcomes (coupons) need consistent with the uplift."""
         control, shift = self.predict_logits(X)
-        return _sigmoid(control), _sigmoid(control + shift)
+        return expit(control), expit(control + shift)
 
     def predict_uplift(self, X: Features) -> np.ndarray:
         p_control, p_treated = self.predict_outcomes(X)
@@ -319,11 +316,6 @@ def _arm_models(
     return control, treated
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.log(p) - np.log1p(-p)
-
-
 class _ShiftedLogistic:
     """Logistic loss of log-odds offset + multiplier * s(x), as LightGBM's custom objective (gradient
     and hessian in s) and as an evaluation metric. A fitted model predicts s(x) without it."""
@@ -333,7 +325,7 @@ class _ShiftedLogistic:
         self.multiplier = multiplier
 
     def __call__(self, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = _sigmoid(self.offset + self.multiplier * s)
+        p = expit(self.offset + self.multiplier * s)
         return self.multiplier * (p - y), self.multiplier**2 * p * (1 - p)
 
     def release(self) -> None:
@@ -342,16 +334,16 @@ class _ShiftedLogistic:
     def log_loss(self, y: np.ndarray | None, s: np.ndarray) -> tuple[str, float, bool]:
         if y is None:
             raise ValueError("the shifted log-loss needs the labels of the rows it scores")
-        p = np.clip(_sigmoid(self.offset + self.multiplier * s), 1e-12, 1 - 1e-12)
+        p = np.clip(expit(self.offset + self.multiplier * s), 1e-12, 1 - 1e-12)
         return "shifted_logloss", float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))), False
 
 
 def _intercept(offset: np.ndarray, y: np.ndarray, steps: int = 20) -> float:
     """The constant c with mean(sigma(offset + c)) = mean(y), by Newton's method from logit(mean y)."""
     rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
-    c = float(np.log(rate / (1 - rate)))
+    c = float(logit(rate))
     for _ in range(steps):
-        p = _sigmoid(offset + c)
+        p = expit(offset + c)
         step = float((p.sum() - y.sum()) / max((p * (1 - p)).sum(), 1e-12))
         c -= step
         if abs(step) < 1e-10:
@@ -359,20 +351,23 @@ def _intercept(offset: np.ndarray, y: np.ndarray, steps: int = 20) -> float:
     return c
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
-
 def _stopped(
-    model: lgb.LGBMClassifier, X: pd.DataFrame, y: np.ndarray, offset: np.ndarray, held: np.ndarray
-) -> lgb.LGBMClassifier:
-    """`model` fitted on the rows not `held` with `offset` as init score, stopped early on the held ones."""
+    model: LGBM,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    held: np.ndarray,
+    init_score: np.ndarray | None = None,
+    eval_metric: Callable[[np.ndarray | None, np.ndarray], tuple[str, float, bool]] | None = None,
+) -> LGBM:
+    """`model` fitted on the rows not `held` (from `init_score` when given), stopped early by its
+    first metric on the held ones."""
     return model.fit(
         X[~held],
         y[~held],
-        init_score=offset[~held],
+        init_score=None if init_score is None else init_score[~held],
         eval_X=(X[held],),
         eval_y=(y[held],),
-        eval_init_score=[offset[held]],
+        eval_init_score=None if init_score is None else [init_score[held]],
+        eval_metric=eval_metric,
         callbacks=[lgb.early_stopping(20, first_metric_only=True, verbose=False)],
     )

@@ -7,6 +7,7 @@ same rules to the same vectors. A missing feature value fails a rule: unknown is
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from configs.schema import ActionConfig
 from features.rows import Rows, float_columns
 
-# Online feature vectors: a DataFrame, or numeric_columns of one
+# Online feature vectors: a DataFrame, or arrays by feature name
 Columns: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 
 
@@ -36,51 +37,91 @@ def check_features(action_name: str, action: ActionConfig, columns: pd.Index) ->
         raise ValueError(f"action {action_name!r} needs features the online vectors lack: {missing}")
 
 
-def numeric_columns(features: Rows, names: list[str]) -> dict[str, np.ndarray]:
-    """The named columns as float arrays from one conversion (None -> NaN), for rules that read
-    many of them: per-column conversion is most of a one-row decision's time."""
-    names = list(dict.fromkeys(names))
-    values = float_columns(features, names)
-    return {name: values[:, j] for j, name in enumerate(names)}
+@dataclass(frozen=True)
+class Rules:
+    """Every check of some actions as arrays, so one pass over a float matrix of their features
+    tests all of them: checked one by one, a one-row decision paid numpy's per-call overhead some
+    sixty times over.
+
+    Check k passes on a row when low[k] <= value <= high[k], its feature's value read as fill[k]
+    where missing (fill NaN: a missing value fails). The checks of one action are contiguous, in
+    the order their reasons are reported.
+    """
+
+    features: list[str]  # the features the checks read: the first columns of the matrix `passes` reads
+    column: np.ndarray  # per check, its feature's column
+    low: np.ndarray
+    high: np.ndarray
+    fill: np.ndarray
+    starts: np.ndarray  # per action, its first check
+    labels: np.ndarray  # per check, why a row fails it
+
+    @classmethod
+    def of(cls, actions: list[ActionConfig]) -> Rules:
+        checks = [_checks(action) for action in actions]
+        flat = [check for action_checks in checks for check in action_checks]
+        features = list(dict.fromkeys(name for name, *_ in flat))
+        starts = [sum(len(earlier) for earlier in checks[:k]) for k in range(len(checks))]
+        return cls(
+            features,
+            np.array([features.index(name) for name, *_ in flat], dtype=np.intp),
+            np.array([low for _, low, _, _, _ in flat], dtype=np.float64),
+            np.array([high for _, _, high, _, _ in flat], dtype=np.float64),
+            np.array([fill for _, _, _, fill, _ in flat], dtype=np.float64),
+            np.array(starts, dtype=np.intp),
+            np.array([label for *_, label in flat], dtype=object),
+        )
+
+    def passes(self, values: np.ndarray) -> np.ndarray:
+        """Rows x checks, from `values`: rows x `features`."""
+        read = values[:, self.column]
+        read = np.where(np.isnan(read), self.fill, read)
+        return (read >= self.low) & (read <= self.high)
+
+    def eligible(self, passes: np.ndarray) -> np.ndarray:
+        """Rows x actions: does the row pass every check of the action."""
+        if not len(self.starts):
+            return np.ones((len(passes), 0), dtype=bool)
+        return np.logical_and.reduceat(passes, self.starts, axis=1)
+
+    def failures(self, passes: np.ndarray, action: int) -> np.ndarray:
+        """Per row, the first check of `action` it fails, or "" where it passes them all."""
+        end = self.starts[action + 1] if action + 1 < len(self.starts) else len(self.labels)
+        failing = ~passes[:, self.starts[action] : end]
+        labels = np.append(self.labels[self.starts[action] : end], "")
+        return labels[np.where(failing.any(axis=1), failing.argmax(axis=1), failing.shape[1])]
 
 
-def eligibility(action: ActionConfig, features: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """(eligible mask, the first failed check per row or "" when eligible)."""
-    checks = [(number(features, f"consent_{action.channel}") != 1, f"no {action.channel} consent")]
+def _checks(action: ActionConfig) -> list[tuple[str, float, float, float, str]]:
+    """(feature, low, high, fill for a missing value, reason it fails) per check of `action`."""
+    checks = [(f"consent_{action.channel}", 1.0, 1.0, np.nan, f"no {action.channel} consent")]
     for rule in action.eligibility:
-        value = number(features, rule.feature)
         low = -np.inf if rule.min is None else rule.min
         high = np.inf if rule.max is None else rule.max
-        checks.append(
-            (~((value >= low) & (value <= high)), f"{rule.feature} not {_allowed(rule.min, rule.max)}")
-        )
+        checks.append((rule.feature, low, high, np.nan, f"{rule.feature} not {_allowed(rule.min, rule.max)}"))
     cap = action.frequency_cap
     if cap is not None:
-        sent = _filled(number(features, f"messages_{cap.days}d"), 0.0)
-        checks.append(
-            (sent >= cap.max_messages, f"frequency cap: {cap.max_messages} messages in {cap.days} days")
-        )
+        # Fewer than max_messages (none counted when missing): the largest float below it passes.
+        below = float(np.nextafter(cap.max_messages, -np.inf))
+        why = f"frequency cap: {cap.max_messages} messages in {cap.days} days"
+        checks.append((f"messages_{cap.days}d", -np.inf, below, 0.0, why))
     if action.cooldown_days:
-        # No message ever (NaN) means no cooldown to wait for.
-        since = _filled(number(features, "days_since_last_messages"), np.inf)
-        checks.append(
-            (since < action.cooldown_days, f"cooldown: last message under {action.cooldown_days} days ago")
-        )
-    failing = np.vstack([mask for mask, _ in checks])  # checks x rows
-    eligible = np.asarray(~failing.any(axis=0))
-    # The reason of the first failing check; the extra last label "" for the eligible.
-    reasons = np.array([why for _, why in checks] + [""], dtype=object)
-    return eligible, reasons[np.where(eligible, len(checks), failing.argmax(axis=0))]
+        # No message ever (missing) means no cooldown to wait for.
+        why = f"cooldown: last message under {action.cooldown_days} days ago"
+        checks.append(("days_since_last_messages", action.cooldown_days, np.inf, np.inf, why))
+    return checks
+
+
+def eligibility(action: ActionConfig, features: Rows) -> tuple[np.ndarray, np.ndarray]:
+    """(eligible mask, the first failed check per row or "" when eligible)."""
+    rules = Rules.of([action])
+    passes = rules.passes(float_columns(features, rules.features))
+    return rules.eligible(passes)[:, 0], rules.failures(passes, 0)
 
 
 def number(features: Columns, name: str) -> np.ndarray:
     """One feature as floats; a missing value (None) is NaN."""
     return np.asarray(features[name], dtype=np.float64)
-
-
-def _filled(values: np.ndarray, fill: float) -> np.ndarray:
-    # np.nan_to_num also rewrites infinities and costs ~10x as much on the one row serving decides.
-    return np.where(np.isnan(values), fill, values)
 
 
 def _allowed(low: float | None, high: float | None) -> str:

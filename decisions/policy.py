@@ -7,16 +7,17 @@ evaluation, the HTTP service and audience building run exactly the same rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from configs.schema import ActionsConfig
-from decisions.economics import coupon_cost, expected_spend, incremental_profit, order_value
-from decisions.eligibility import eligibility, numeric_columns, required_features
-from features.rows import Rows
+from configs.schema import ActionConfig, ActionsConfig
+from decisions.economics import Pricing, coupon_cost, expected_spend, incremental_profit
+from decisions.eligibility import Rules
+from features.rows import Rows, float_columns
 
 NO_ACTION = "no_action"
 
@@ -57,35 +58,45 @@ def decide(
     if unknown:
         raise ValueError(f"unknown action(s) {unknown}; configured: {sorted(config.actions)}")
     n = len(features)
-    needed = [feature for name in names for feature in required_features(config.actions[name])]
-    columns = numeric_columns(features, needed)
-    profits, spends, values, failures = {}, {}, {}, {}
-    for name in names:
-        spec = config.actions[name]
-        eligible, failures[name] = eligibility(spec, columns)
-        uplift, p_control = estimates.uplift[name], estimates.p_control[name]
-        values[name] = order_value(spec, columns, n)
-        profit = incremental_profit(spec, config.margin, values[name], uplift, p_control)
-        profits[name] = np.where(eligible, profit, np.nan)
-        spends[name] = expected_spend(spec, values[name], np.clip(p_control + uplift, 0, 1))
-    table = np.column_stack([profits[name] for name in names]) if names else np.empty((n, 0))
+    rules, pricing, read = _compiled(tuple(config.actions[name] for name in names))
+    values = float_columns(features, read)
+    passes = rules.passes(values)
+    order = pricing.order_values(values, read)
+    uplift = _by_action(estimates.uplift, names, n)
+    p_control = _by_action(estimates.p_control, names, n)
+    table = np.where(
+        rules.eligible(passes), incremental_profit(pricing, config.margin, order, uplift, p_control), np.nan
+    )
     best = _best_action(table)
     # best is -1 where no action is eligible: the last label, and a NaN profit.
     chosen = np.array([*names, NO_ACTION], dtype=object)[best]
     best_profit = np.append(table, np.full((n, 1), np.nan), axis=1)[np.arange(n), best]
     act = (best >= 0) & (best_profit > 0)
     action = np.where(act, chosen, NO_ACTION)
-    pick = {name: np.flatnonzero(action == name) for name in names}
+    spend = expected_spend(pricing, order, np.clip(p_control + uplift, 0.0, 1.0))
+    rows, column = np.arange(n)[act], best[act]
     uplift_out, spend_out = np.zeros(n), np.zeros(n)
-    for name, rows in pick.items():
-        uplift_out[rows] = estimates.uplift[name][rows]
-        spend_out[rows] = spends[name][rows]
+    uplift_out[rows], spend_out[rows] = uplift[rows, column], spend[rows, column]
     reasons = [
-        _reason(i, chosen[i], best_profit[i], names, failures, values, estimates, config) for i in range(n)
+        _reason(names, best[i], best_profit[i], uplift[i], order[i], pricing, config.margin) for i in range(n)
     ]
+    # Rows eligible for no action say what each one lacks.
+    none = np.flatnonzero(best < 0)
+    failures = [rules.failures(passes[none], j) for j in range(len(names))] if len(none) else []
+    for k, i in enumerate(none):
+        why = "; ".join(f"{name}: {failure[k]}" for name, failure in zip(names, failures, strict=True))
+        reasons[i] = f"no action: not eligible for any action ({why})"
     index = features.index if isinstance(features, pd.DataFrame) else None
     profit = np.where(act, best_profit, 0.0)
     return Decisions(action, profit, uplift_out, spend_out, reasons, names, table, index)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(actions: tuple[ActionConfig, ...]) -> tuple[Rules, Pricing, list[str]]:
+    """The actions' rules and pricing, and the features both read (rules' first), compiled once
+    per catalogue: compiling costs a one-row decision as much as applying them."""
+    rules, pricing = Rules.of(list(actions)), Pricing.of(list(actions))
+    return rules, pricing, list(dict.fromkeys([*rules.features, *filter(None, pricing.value_features)]))
 
 
 def allocate(decisions: Decisions, budget: float | None = None, size: int | None = None) -> np.ndarray:
@@ -133,26 +144,33 @@ def _best_action(table: np.ndarray) -> np.ndarray:
 
 
 def _reason(
-    i: int,
-    best: str,
-    profit: float,
     names: list[str],
-    failures: Mapping[str, np.ndarray],
-    values: Mapping[str, np.ndarray],
-    estimates: Estimates,
-    config: ActionsConfig,
+    j: int,
+    profit: float,
+    uplift: np.ndarray,
+    value: np.ndarray,
+    pricing: Pricing,
+    margin: float,
 ) -> str:
-    if best == NO_ACTION:
-        why = "; ".join(f"{name}: {failures[name][i]}" for name in names)
-        return f"no action: not eligible for any action ({why})"
-    action = config.actions[best]
-    uplift, value = estimates.uplift[best][i], values[best][i]
-    coupon = coupon_cost(action, np.array([value]))[0]
+    """Why a row gets its best eligible action `names[j]` or nothing: the figures of its profit.
+    `uplift` and `value` are the row's, per action. Rows eligible for none (j = -1) are explained
+    by decide."""
+    if j < 0:
+        return ""
+    best = names[j]
+    coupon = float(coupon_cost(pricing, value)[j])
     detail = (
-        f"uplift {uplift * 100:+.1f} pts on a {value:.0f} order at {config.margin:.0%} margin"
+        f"uplift {uplift[j] * 100:+.1f} pts on a {value[j]:.0f} order at {margin:.0%} margin"
         + (f", coupon {coupon:.2f} per treated order" if coupon else "")
-        + f", contact {action.contact_cost:.3g}"
+        + f", contact {pricing.contact_cost[j]:.3g}"
     )
     if profit <= 0:
         return f"no action: best eligible is {best} at {profit:+.2f} expected profit ({detail})"
     return f"{best}: {profit:+.2f} expected incremental profit ({detail})"
+
+
+def _by_action(estimate: Mapping[str, np.ndarray], names: list[str], n: int) -> np.ndarray:
+    """Rows x actions from one array per action."""
+    if not names:
+        return np.empty((n, 0))
+    return np.column_stack([np.asarray(estimate[name], dtype=np.float64) for name in names])

@@ -52,13 +52,11 @@ class Decisions:
 def decide(
     features: Rows, estimates: Estimates, config: ActionsConfig, actions: list[str] | None = None
 ) -> Decisions:
-    """Choose among `actions` (default: all configured) for every row of `features`."""
+    """Choose among `actions` (default: all configured) for every row of `features`. Only the
+    estimates of a row's eligible actions are read: callers may leave the others NaN."""
     names = list(config.actions) if actions is None else actions
-    unknown = sorted(set(names) - set(config.actions))
-    if unknown:
-        raise ValueError(f"unknown action(s) {unknown}; configured: {sorted(config.actions)}")
     n = len(features)
-    rules, pricing, read = _compiled(tuple(config.actions[name] for name in names))
+    rules, pricing, read = _compiled(_specs(config, names))
     values = float_columns(features, read)
     passes = rules.passes(values)
     order = pricing.order_values(values, read)
@@ -89,6 +87,20 @@ def decide(
     index = features.index if isinstance(features, pd.DataFrame) else None
     profit = np.where(act, best_profit, 0.0)
     return Decisions(action, profit, uplift_out, spend_out, reasons, names, table, index)
+
+
+def eligible_actions(features: Rows, config: ActionsConfig, actions: list[str]) -> np.ndarray:
+    """Rows x `actions`: may the row get the action. The check decide starts with, so callers can
+    leave out the uplift models of actions no row may get."""
+    rules, _, read = _compiled(_specs(config, actions))
+    return rules.eligible(rules.passes(float_columns(features, read)))
+
+
+def _specs(config: ActionsConfig, names: list[str]) -> tuple[ActionConfig, ...]:
+    unknown = sorted(set(names) - set(config.actions))
+    if unknown:
+        raise ValueError(f"unknown action(s) {unknown}; configured: {sorted(config.actions)}")
+    return tuple(config.actions[name] for name in names)
 
 
 @functools.lru_cache(maxsize=16)

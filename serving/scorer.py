@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from configs.schema import ActionsConfig
-from decisions.policy import Estimates, decide
+from decisions.policy import Estimates, decide, eligible_actions
 from features.online import OnlineReader, OnlineVectors
 from serving.models import ModelHolder
 from serving.schemas import CustomerScore, Decision, DecisionsResponse, Reason, ScoresResponse
@@ -58,11 +58,16 @@ class Scorer:
         decisions: list[Decision | None] = [None] * len(customer_ids)
         if len(rows):
             fresh = vectors.rows.take(rows)
-            predicted = models.uplift.predict(fresh)
+            names = list(models.uplift.actions)
+            # Most customers may get no action at a given time: their models need not run.
+            may_get = np.flatnonzero(eligible_actions(fresh, self.actions, names).any(axis=0))
+            predicted = models.uplift.predict(fresh, [names[j] for j in may_get])
+            unread = np.full(len(rows), np.nan)
             estimates = Estimates(
-                {a: u for a, (u, _) in predicted.items()}, {a: p for a, (_, p) in predicted.items()}
+                {a: predicted[a][0] if a in predicted else unread for a in names},
+                {a: predicted[a][1] if a in predicted else unread for a in names},
             )
-            chosen = decide(fresh, estimates, self.actions, list(predicted))
+            chosen = decide(fresh, estimates, self.actions, names)
             for j, i in enumerate(rows):
                 action = str(chosen.action[j])
                 spec = self.actions.actions.get(action)

@@ -26,8 +26,8 @@ import pandas as pd
 
 from configs.schema import ActionConfig, ActionsConfig
 from decisions.economics import expected_spend, incremental_profit, order_value
-from decisions.eligibility import eligibility
 from decisions.policy import NO_ACTION, Estimates, allocate, decide, fill_budget
+from decisions.policy import eligible_actions as may_get
 
 POLICIES = ("oracle", "model", "send_to_all", "random", "churn_risk")
 
@@ -74,9 +74,7 @@ def true_estimates(truth: pd.DataFrame, actions: list[str]) -> Estimates:
 def eligible_actions(features: pd.DataFrame, config: ActionsConfig, actions: list[str]) -> pd.DataFrame:
     """Rows x actions (in actions.yaml order): may this row get this action."""
     ordered = [a for a in config.actions if a in actions]
-    return pd.DataFrame(
-        {a: eligibility(config.actions[a], features)[0] for a in ordered}, index=features.index
-    )
+    return pd.DataFrame(may_get(features, config, ordered), index=features.index, columns=ordered)
 
 
 def first_eligible(eligible: pd.DataFrame) -> np.ndarray:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from configs.runtime import RuntimePaths
+from decisions.policy import Estimates, decide
 from features.catalog import REALTIME, SERVICES, VIEWS
 from features.definitions import RECENCY_NOW
 from features.store import open_store
@@ -92,3 +94,29 @@ def test_features_past_their_ttl_are_not_served_as_fresh(trained_pipeline: Pipel
     response = in_process_scorer(trained_pipeline, lambda: later).score(ids.head(3).tolist())
     assert [s.known for s in response.scores] == [False] * 3
     assert all("TTL" in s.reason and s.features_as_of for s in response.scores)
+
+
+def test_one_customer_decisions_equal_the_batch_rule_with_every_model_run(
+    trained_pipeline: Pipeline,
+) -> None:
+    # Serving runs only the uplift models of actions a request's customers may get: that must not
+    # change a decision.
+    scorer = in_process_scorer(trained_pipeline)
+    snapshots = pd.read_parquet(_paths(trained_pipeline).features / "customer_activity.parquet")
+    ids = snapshots.loc[snapshots["event_timestamp"] == snapshots["event_timestamp"].max(), "customer_id"]
+    ids = [int(i) for i in ids.sample(300, random_state=2)]
+    one_by_one = [scorer.next_best_action([i]).decisions[0] for i in ids]
+    vectors = scorer.reader.read(ids)
+    assert vectors.fresh.all()
+    predicted = scorer.models.current.uplift.predict(vectors.rows)
+    batch = decide(
+        vectors.rows,
+        Estimates({a: u for a, (u, _) in predicted.items()}, {a: p for a, (_, p) in predicted.items()}),
+        scorer.actions,
+        list(predicted),
+    )
+    assert [d.action for d in one_by_one] == list(batch.action)
+    assert [d.reason for d in one_by_one] == batch.reason
+    assert [d.expected_incremental_profit for d in one_by_one] == [round(float(p), 4) for p in batch.profit]
+    eligible_somewhere = ~np.isnan(batch.profit_table).all(axis=1)
+    assert 0 < eligible_somewhere.sum() < len(ids)  # both paths taken

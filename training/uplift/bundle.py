@@ -73,11 +73,14 @@ class UpliftBundle:
         names = [n for model in self.actions.values() for n in model.feature_names]
         return list(dict.fromkeys(names))
 
-    def predict(self, features: Rows) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """action -> (uplift, p_control) for every row."""
+    def predict(
+        self, features: Rows, actions: list[str] | None = None
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """action -> (uplift, p_control) for every row, of `actions` (default: all)."""
         matrices: dict[Hashable, np.ndarray] = {}
         out = {}
-        for name, model in self.actions.items():
+        for name in self.actions if actions is None else actions:
+            model = self.actions[name]
             if model.coding not in matrices:
                 matrices[model.coding] = model.matrix(features)
             out[name] = model.predict_matrix(matrices[model.coding])

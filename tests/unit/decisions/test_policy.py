@@ -123,3 +123,55 @@ def test_eligibility_reasons_name_the_allowed_range(
         False,
         *[(low is None or v >= low) and (high is None or v <= high) for v in (9.0, -1.0)],
     ]
+
+
+def test_cap_and_cooldown_boundaries(config: ActionsConfig) -> None:
+    # winback: at most 3 messages in 7 days (2 passes, 3 fails, none counted when missing), 14 days'
+    # cooldown (exactly 14 passes, 13.9 fails, no message ever passes).
+    features = customers(
+        messages_7d=[2.0, 3.0, np.nan, 0.0, 0.0, 0.0],
+        days_since_last_messages=[30.0, 30.0, 30.0, 14.0, 13.9, np.nan],
+    )
+    ok, why = eligibility(config.actions["winback_coupon"], features)
+    assert list(ok) == [True, False, True, True, False, True]
+    assert list(why) == [
+        "",
+        "frequency cap: 3 messages in 7 days",
+        "",
+        "",
+        "cooldown: last message under 14 days ago",
+        "",
+    ]
+
+
+def test_one_pass_over_every_action_matches_each_action_checked_alone(config: ActionsConfig) -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    features = pd.DataFrame(
+        {
+            **{f"consent_{c}": rng.choice([0.0, 1.0, np.nan], n) for c in ("email", "sms", "push")},
+            "orders_total": rng.choice([0.0, 1.0, 4.0, np.nan], n),
+            "tenure_days": rng.uniform(0, 60, n),
+            "days_since_last_abandoned_carts": rng.choice([0.5, 2.0, 5.0, np.nan], n),
+            "days_since_last_orders": rng.uniform(0, 120, n),
+            "orders_amount_total": rng.uniform(0, 1500, n),
+            "messages_7d": rng.choice([0.0, 2.0, 3.0, np.nan], n),
+            "days_since_last_messages": rng.choice([1.0, 5.0, 20.0, np.nan], n),
+            "avg_order_value": rng.choice([35.0, 0.0, np.nan], n),
+        }
+    )
+    names = list(config.actions)
+    uplift = {a: rng.uniform(-0.05, 0.3, n) for a in names}
+    got = decide(features, Estimates(uplift, {a: rng.uniform(0, 0.3, n) for a in names}), config)
+    for j, name in enumerate(names):
+        ok, why = eligibility(config.actions[name], features)
+        assert ok.any() and not ok.all(), name  # the rows test both ways
+        assert (np.isnan(got.profit_table[:, j]) == ~ok).all()
+        none = got.action == NO_ACTION
+        for i in np.flatnonzero(none & ~ok)[:20]:
+            if "not eligible for any" in got.reason[i]:
+                assert f"{name}: {why[i]}" in got.reason[i]
+    # every eligible action priced: the chosen one's profit is the row's best and positive
+    chosen = got.action != NO_ACTION
+    assert chosen.any() and (got.profit[chosen] == np.nanmax(got.profit_table[chosen], axis=1)).all()
+    assert (got.profit[chosen] > 0).all()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from configs.schema import ActionConfig
-from decisions.eligibility import Columns, number
+from features.rows import Rows, float_columns
 
 
 @dataclass(frozen=True)
@@ -28,36 +28,39 @@ class Pricing:
     percent_off: np.ndarray
     fixed_off: np.ndarray
     amount: np.ndarray  # the fixed order value, or the fallback of the value feature
-    value_features: list[str | None]  # None for a fixed value
+    value_column: np.ndarray  # the value feature's column in the matrix `order_values` reads; -1: fixed
 
     @classmethod
-    def of(cls, actions: list[ActionConfig]) -> Pricing:
+    def of(cls, actions: list[ActionConfig], features: list[str]) -> Pricing:
+        """`features`: the columns of the matrices this pricing will read."""
         return cls(
             np.array([action.contact_cost for action in actions]),
             np.array([action.percent_off for action in actions]),
             np.array([action.fixed_off for action in actions]),
             np.array([action.value.amount for action in actions]),
-            [action.value.feature if action.value.kind == "feature" else None for action in actions],
+            np.array([features.index(name) if name else -1 for name in value_features(actions)], np.intp),
         )
 
-    def order_values(self, values: np.ndarray, features: list[str]) -> np.ndarray:
-        """Rows x actions: order_value of each action, from `values` (rows x `features`)."""
-        column = np.array(
-            [-1 if name is None else features.index(name) for name in self.value_features], np.intp
-        )
-        read = np.where(column >= 0, values[:, np.maximum(column, 0)], np.nan)
+    def order_values(self, values: np.ndarray) -> np.ndarray:
+        """Rows x actions: order_value of each action, from `values` (rows x the features given to `of`)."""
+        read = np.where(self.value_column >= 0, values[:, np.maximum(self.value_column, 0)], np.nan)
         return _valued(read, self.amount)
+
+
+def value_features(actions: list[ActionConfig]) -> list[str | None]:
+    """Per action, the feature its order value comes from; None for a fixed value."""
+    return [action.value.feature if action.value.kind == "feature" else None for action in actions]
 
 
 Terms = ActionConfig | Pricing
 
 
-def order_value(action: ActionConfig, features: Columns, n: int) -> np.ndarray:
+def order_value(action: ActionConfig, features: Rows, n: int) -> np.ndarray:
     """The order value per row of `n`: the value feature where it is a positive number, else the
     action's fixed amount."""
     if action.value.kind == "fixed":
         return np.full(n, action.value.amount)
-    return _valued(number(features, action.value.feature), action.value.amount)
+    return _valued(float_columns(features, [action.value.feature])[:, 0], action.value.amount)
 
 
 def _valued(value: np.ndarray, fallback: float | np.ndarray) -> np.ndarray:

@@ -6,18 +6,13 @@ same rules to the same vectors. A missing feature value fails a rule: unknown is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from configs.schema import ActionConfig
 from features.rows import Rows, float_columns
-
-# Online feature vectors: a DataFrame, or arrays by feature name
-Columns: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 
 
 def required_features(action: ActionConfig) -> list[str]:
@@ -117,11 +112,6 @@ def eligibility(action: ActionConfig, features: Rows) -> tuple[np.ndarray, np.nd
     rules = Rules.of([action])
     passes = rules.passes(float_columns(features, rules.features))
     return rules.eligible(passes)[:, 0], rules.failures(passes, 0)
-
-
-def number(features: Columns, name: str) -> np.ndarray:
-    """One feature as floats; a missing value (None) is NaN."""
-    return np.asarray(features[name], dtype=np.float64)
 
 
 def _allowed(low: float | None, high: float | None) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from configs.schema import ActionConfig, ActionsConfig
-from decisions.economics import Pricing, coupon_cost, expected_spend, incremental_profit
+from decisions.economics import Pricing, coupon_cost, expected_spend, incremental_profit, value_features
 from decisions.eligibility import Rules
 from features.rows import Rows, float_columns
 
@@ -59,7 +59,7 @@ def decide(
     rules, pricing, read = _compiled(_specs(config, names))
     values = float_columns(features, read)
     passes = rules.passes(values)
-    order = pricing.order_values(values, read)
+    order = pricing.order_values(values)
     uplift = _by_action(estimates.uplift, names, n)
     p_control = _by_action(estimates.p_control, names, n)
     table = np.where(
@@ -107,8 +107,9 @@ def _specs(config: ActionsConfig, names: list[str]) -> tuple[ActionConfig, ...]:
 def _compiled(actions: tuple[ActionConfig, ...]) -> tuple[Rules, Pricing, list[str]]:
     """The actions' rules and pricing, and the features both read (rules' first), compiled once
     per catalogue: compiling costs a one-row decision as much as applying them."""
-    rules, pricing = Rules.of(list(actions)), Pricing.of(list(actions))
-    return rules, pricing, list(dict.fromkeys([*rules.features, *filter(None, pricing.value_features)]))
+    rules = Rules.of(list(actions))
+    read = list(dict.fromkeys([*rules.features, *filter(None, value_features(list(actions)))]))
+    return rules, Pricing.of(list(actions), read), read
 
 
 def allocate(decisions: Decisions, budget: float | None = None, size: int | None = None) -> np.ndarray:

@@ -1,10 +1,13 @@
 """Contract tables -> one timestamped snapshot table per feature view.
 
 Snapshots are taken every `snapshot_every_days` from the first sign-up, plus one just after the
-last event ("latest"). Every row at time t is computed from events strictly before t, so a
-point-in-time join on t never sees the future. Events are indexed once (features/event_index.py)
-and each snapshot is computed and appended to parquet in turn, so memory stays bounded by one
-snapshot of the population.
+last event ("latest"). Two kinds of rows complete them: every customer's row at sign-up (nothing
+done yet), so a join at any time after sign-up finds a row in every view; and each campaign
+assignment's row at its assigned time, so uplift models learn from what was known when the
+decision was made, not from a snapshot up to a week older. Every row at time t is computed from
+events strictly before t, so a point-in-time join on t never sees the future. Events are indexed
+once (features/event_index.py) and each snapshot is computed and appended to parquet in turn, so
+memory stays bounded by one snapshot of the population.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -36,7 +40,14 @@ from features.snapshot import (
     realtime_columns,
     value_columns,
 )
-from features.sources import BASE, connect, last_event_time, load_indices, load_population
+from features.sources import (
+    BASE,
+    connect,
+    last_event_time,
+    load_assignments,
+    load_indices,
+    load_population,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,22 +97,36 @@ def build_features(
                 writers[view].append(population.ids[snap.customers], stamp, columns)
             rows += len(snap.customers)
             bar.advance(task)
-        _append_signup_profiles(writers["customer_profile"], population, int(BASE.timestamp()))
+        for customers, moments in (_signups(population), _decisions(con, population, times)):
+            at = Snapshot(moments, customers, population.signup[customers], int(BASE.timestamp()))
+            for view, columns in _compute(at, population, indices).items():
+                writers[view].append(population.ids[customers], _stamps(moments), columns)
     features = sum(len(view.features) for view in VIEWS)
     seconds = time.perf_counter() - started
     log.info("feature build: %d rows x %d features in %.1fs", rows, features, seconds)
     return FeatureBuildReport(out_dir, rows, len(population.ids), len(times), features, seconds)
 
 
-def _append_signup_profiles(writer: _ViewWriter, population: Population, base_epoch_s: int) -> None:
-    """A profile row at each sign-up: who a customer is is known from then on, so decisions and
-    uplift training rows between sign-up and the next snapshot (welcome offers) are not blind."""
-    everyone = np.arange(len(population.ids))
-    signup = population.signup
-    columns = profile_columns(Snapshot(0, everyone, signup, base_epoch_s), population)
-    columns["tenure_days"] = np.zeros(len(everyone))
-    stamps = (BASE + pd.to_timedelta(signup, unit="s")).to_numpy()
-    writer.append(population.ids, stamps, columns)
+def _signups(population: Population) -> tuple[np.ndarray, np.ndarray]:
+    """(customers, times) of every sign-up: who a customer is, and that they have done nothing
+    yet, is known from then on. Without these rows Feast's file offline store drops an entity row
+    whose customer's every feature row is newer than it (a welcome offer sent before the first
+    snapshot after sign-up)."""
+    return np.arange(len(population.ids)), population.signup
+
+
+def _decisions(
+    con: duckdb.DuckDBPyConnection, population: Population, snapshots: list[pd.Timestamp]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(customers, times) of every logged campaign assignment not already at a snapshot time."""
+    customers, seconds = load_assignments(con, population)
+    at_snapshot = np.isin(seconds, [int((s - BASE).total_seconds()) for s in snapshots])
+    keep = ~at_snapshot & (population.signup[customers] < seconds)
+    return customers[keep], seconds[keep]
+
+
+def _stamps(seconds: np.ndarray) -> np.ndarray:
+    return (BASE + pd.to_timedelta(seconds, unit="s")).to_numpy()
 
 
 def _snapshot(population: Population, t: int, base_epoch_s: int) -> Snapshot:

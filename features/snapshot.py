@@ -36,8 +36,10 @@ class Population:
 
 @dataclass(frozen=True)
 class Snapshot:
-    t: int  # seconds since the base time
-    customers: np.ndarray  # dense indices of customers signed up before t, ascending
+    """Feature rows of `customers` as of `t`: one instant for all, or one per row (decision times)."""
+
+    t: int | np.ndarray  # seconds since the base time
+    customers: np.ndarray  # dense indices of customers signed up by t (ascending for one instant)
     signup: np.ndarray
     base_epoch_s: int  # Unix time of the base
 

@@ -113,6 +113,18 @@ def load_indices(con: duckdb.DuckDBPyConnection, population: Population, top_cat
     return Indices(families, categories)
 
 
+def load_assignments(con: duckdb.DuckDBPyConnection, population: Population) -> tuple[np.ndarray, np.ndarray]:
+    """(dense customer index, seconds since BASE) of every distinct logged campaign assignment of a
+    known customer, by customer then time."""
+    rows = con.execute(
+        "SELECT DISTINCT customer_id, assigned_ts FROM campaign_assignments ORDER BY customer_id, assigned_ts"
+    ).df()
+    ids = rows["customer_id"].to_numpy(np.int64)
+    position = np.minimum(np.searchsorted(population.ids, ids), len(population.ids) - 1)
+    known = population.ids[position] == ids
+    return position[known], _seconds(rows["assigned_ts"])[known]
+
+
 def _events(sql: str) -> str:
     return f"SELECT * FROM ({sql}) WHERE ts IS NOT NULL"
 

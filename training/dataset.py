@@ -5,12 +5,35 @@ from __future__ import annotations
 import pandas as pd
 from feast import FeatureStore
 
+from features.definitions import CUSTOMER_KEY
+
+KEYS = [CUSTOMER_KEY, "event_timestamp"]
+
 
 def training_frame(store: FeatureStore, labels: pd.DataFrame, feature_service: str) -> pd.DataFrame:
-    """`labels` (customer_id, event_timestamp, ...) with each row's features as of its time."""
+    """`labels` (customer_id, event_timestamp, ...) with each row's features as of its time.
+
+    Feast is asked once per distinct (customer, time) and the answer merged back onto every label
+    row: its file offline store silently collapses entity rows that share both
+    (feast-dev/feast#6787) and drops one for which some view has no row at or before its time. A
+    label row left without features is an error, never a silently shorter training set.
+    """
+    keys = labels[KEYS].drop_duplicates().reset_index(drop=True)
     service = store.get_feature_service(feature_service)
-    joined = store.get_historical_features(entity_df=labels, features=service).to_df()
-    return joined.sort_values(["event_timestamp", "customer_id"]).reset_index(drop=True)
+    features = store.get_historical_features(entity_df=keys, features=service).to_df()
+    features["event_timestamp"] = pd.to_datetime(features["event_timestamp"], utc=True)
+    features = features.drop_duplicates(KEYS)
+    stamped = labels.assign(event_timestamp=pd.to_datetime(labels["event_timestamp"], utc=True))
+    joined = stamped.merge(features, on=KEYS, how="left", validate="many_to_one", indicator=True)
+    lost = joined[joined.pop("_merge") == "left_only"]
+    if len(lost):
+        first = lost.iloc[0]
+        raise ValueError(
+            f"{len(lost)} of {len(labels)} label rows got no features from {feature_service!r}, e.g. "
+            f"customer {first[CUSTOMER_KEY]} at {first['event_timestamp']}: some view has no row at or "
+            "before that time (before sign-up, or features built before the data?); rebuild features"
+        )
+    return joined.sort_values(["event_timestamp", CUSTOMER_KEY], kind="stable").reset_index(drop=True)
 
 
 def feature_columns(store: FeatureStore, feature_service: str) -> list[str]:

@@ -192,11 +192,27 @@ def test_profile_and_realtime_views(built: tuple[Path, Path]) -> None:
     assert row["consented_channels"] == 2 + customers.loc[row["customer_id"], "consent_sms"]
     realtime = _read(features, REALTIME.name)
     orders = pd.read_parquet(raw / "orders.parquet")
-    last = realtime.iloc[-1]
+    latest = realtime[realtime["event_timestamp"] == realtime["event_timestamp"].max()]
+    last = latest[latest["customer_id"].isin(orders["customer_id"])].iloc[-1]
     mine = orders[
         (orders["customer_id"] == last["customer_id"]) & (orders["order_ts"] < last["event_timestamp"])
     ]
     assert last["last_order_epoch_s"] == pytest.approx(mine["order_ts"].max().timestamp())
+
+
+def test_every_view_has_a_row_at_each_sign_up_with_nothing_done_yet(built: tuple[Path, Path]) -> None:
+    raw, features = built
+    signups = pd.read_parquet(raw / "customers.parquet")[["customer_id", "signup_ts"]]
+    for spec in (*VIEWS, REALTIME):
+        rows = _read(features, spec.name).merge(signups, on="customer_id")
+        at_signup = rows[rows["event_timestamp"] == rows["signup_ts"].dt.floor("s")]
+        assert sorted(at_signup["customer_id"]) == sorted(signups["customer_id"]), spec.name
+        if spec is ACTIVITY:
+            assert (at_signup["orders_total"] == 0).all()
+            assert at_signup["days_since_last_orders"].isna().all()
+    profile = _read(features, "customer_profile").merge(signups, on="customer_id")
+    at_signup = profile[profile["event_timestamp"] == profile["signup_ts"].dt.floor("s")]
+    assert (at_signup["tenure_days"] == 0).all()
 
 
 def test_snapshot_grid_ends_after_the_last_event() -> None:

@@ -34,7 +34,7 @@ from campaigns.population import Population, population_features
 from configs.runtime import RuntimePaths
 from configs.schema import ActionsConfig, ServingConfig
 from features.store import data_now, open_store
-from training.dataset import training_frame
+from training.dataset import MissingFeatures, training_frame
 from training.uplift.bundle import UpliftBundle, load_bundle
 
 log = logging.getLogger(__name__)
@@ -168,9 +168,10 @@ def champion_scorer(
         if action not in bundle.actions:
             return None
         entities = rows[["customer_id", "event_timestamp"]].drop_duplicates()
-        frame = training_frame(store, entities, feature_service)
-        if frame.empty:  # Feast finds no feature row at any assignment time (e.g. before the first snapshot)
-            return np.full(len(rows), np.nan), f"{label}: no features at the assignment times"
+        try:
+            frame = training_frame(store, entities, feature_service)
+        except MissingFeatures as err:  # e.g. customers imported after the features were built
+            return np.full(len(rows), np.nan), f"{label}: no features at the assignment times ({err})"
         uplift, _ = bundle.actions[action].predict(frame)
         scored = frame[["customer_id", "event_timestamp"]].assign(uplift=uplift)
         aligned = rows[["customer_id", "event_timestamp"]].merge(scored, how="left")

@@ -10,6 +10,10 @@ from features.definitions import CUSTOMER_KEY
 KEYS = [CUSTOMER_KEY, "event_timestamp"]
 
 
+class MissingFeatures(ValueError):
+    """Some label row has no feature row at or before its time in a view of the service."""
+
+
 def training_frame(store: FeatureStore, labels: pd.DataFrame, feature_service: str) -> pd.DataFrame:
     """`labels` (customer_id, event_timestamp, ...) with each row's features as of its time.
 
@@ -25,10 +29,11 @@ def training_frame(store: FeatureStore, labels: pd.DataFrame, feature_service: s
     features = features.drop_duplicates(KEYS)
     stamped = labels.assign(event_timestamp=pd.to_datetime(labels["event_timestamp"], utc=True))
     joined = stamped.merge(features, on=KEYS, how="left", validate="many_to_one", indicator=True)
+    joined["event_timestamp"] = labels["event_timestamp"].array  # the caller's own dtype
     lost = joined[joined.pop("_merge") == "left_only"]
     if len(lost):
         first = lost.iloc[0]
-        raise ValueError(
+        raise MissingFeatures(
             f"{len(lost)} of {len(labels)} label rows got no features from {feature_service!r}, e.g. "
             f"customer {first[CUSTOMER_KEY]} at {first['event_timestamp']}: some view has no row at or "
             "before that time (before sign-up, or features built before the data?); rebuild features"

@@ -25,9 +25,9 @@ def training_frame(store: FeatureStore, labels: pd.DataFrame, feature_service: s
     keys = labels[KEYS].drop_duplicates().reset_index(drop=True)
     service = store.get_feature_service(feature_service)
     features = store.get_historical_features(entity_df=keys, features=service).to_df()
-    features["event_timestamp"] = pd.to_datetime(features["event_timestamp"], utc=True)
+    features["event_timestamp"] = _instants(features["event_timestamp"])
     features = features.drop_duplicates(KEYS)
-    stamped = labels.assign(event_timestamp=pd.to_datetime(labels["event_timestamp"], utc=True))
+    stamped = labels.assign(event_timestamp=_instants(labels["event_timestamp"]))
     joined = stamped.merge(features, on=KEYS, how="left", validate="many_to_one", indicator=True)
     joined["event_timestamp"] = labels["event_timestamp"].array  # the caller's own dtype
     lost = joined[joined.pop("_merge") == "left_only"]
@@ -36,9 +36,14 @@ def training_frame(store: FeatureStore, labels: pd.DataFrame, feature_service: s
         raise MissingFeatures(
             f"{len(lost)} of {len(labels)} label rows got no features from {feature_service!r}, e.g. "
             f"customer {first[CUSTOMER_KEY]} at {first['event_timestamp']}: some view has no row at or "
-            "before that time (before sign-up, or features built before the data?); rebuild features"
+            "before that time (a time before sign-up, or data newer than the features: rebuild them)"
         )
     return joined.sort_values(["event_timestamp", CUSTOMER_KEY], kind="stable").reset_index(drop=True)
+
+
+def _instants(times: pd.Series) -> pd.Series:
+    """UTC to the microsecond, as Feast's offline store keeps them: the merge key on both sides."""
+    return pd.to_datetime(times, utc=True).dt.floor("us")
 
 
 def feature_columns(store: FeatureStore, feature_service: str) -> list[str]:

@@ -70,6 +70,10 @@ def test_label_rows_sharing_a_customer_and_time_all_come_back(trained_pipeline: 
     joined = training_frame(store, labels, "uplift_v1")
     assert len(joined) == 40
     assert joined.groupby(["campaign_id", "customer_id"])["copy"].nunique().eq(2).all()
+    # Times finer than Feast keeps (nanoseconds) still find their rows.
+    stamps = rows["event_timestamp"].astype("datetime64[ns, UTC]") + pd.Timedelta(1)
+    fine = rows.assign(event_timestamp=stamps)
+    assert training_frame(store, fine, "uplift_v1")["tenure_days"].notna().all()
 
 
 def test_a_label_before_sign_up_is_an_error_naming_it(trained_pipeline: Pipeline) -> None:

@@ -167,6 +167,8 @@ class _ViewWriter:
 
     def append(self, ids: np.ndarray, stamp: pd.Timestamp | np.ndarray, columns: Columns) -> None:
         assert self.writer is not None
+        if not len(ids):  # an empty row group has no statistics, which data_now reads
+            return
         stamps = stamp if isinstance(stamp, np.ndarray) else np.full(len(ids), stamp.to_datetime64())
         arrays = {
             "customer_id": ids,

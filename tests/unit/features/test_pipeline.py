@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from configs.schema import FeaturesConfig
@@ -213,6 +214,15 @@ def test_every_view_has_a_row_at_each_sign_up_with_nothing_done_yet(built: tuple
     profile = _read(features, "customer_profile").merge(signups, on="customer_id")
     at_signup = profile[profile["event_timestamp"] == profile["signup_ts"].dt.floor("s")]
     assert (at_signup["tenure_days"] == 0).all()
+
+
+def test_no_view_has_an_empty_row_group(built: tuple[Path, Path]) -> None:
+    # This dataset logs no campaign assignments; an empty group would have no timestamp statistics.
+    _, features = built
+    for spec in (*VIEWS, REALTIME):
+        metadata = pq.ParquetFile(features / spec.file).metadata
+        groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+        assert all(group.num_rows > 0 for group in groups), spec.name
 
 
 def test_snapshot_grid_ends_after_the_last_event() -> None:

@@ -98,13 +98,29 @@ def build_features(
             rows += len(snap.customers)
             bar.advance(task)
         for customers, moments in (_signups(population), _decisions(con, population, times)):
-            at = Snapshot(moments, customers, population.signup[customers], int(BASE.timestamp()))
-            for view, columns in _compute(at, population, indices).items():
-                writers[view].append(population.ids[customers], _stamps(moments), columns)
+            _append_moments(writers, population, indices, customers, moments)
+            rows += len(customers)
     features = sum(len(view.features) for view in VIEWS)
     seconds = time.perf_counter() - started
     log.info("feature build: %d rows x %d features in %.1fs", rows, features, seconds)
     return FeatureBuildReport(out_dir, rows, len(population.ids), len(times), features, seconds)
+
+
+def _append_moments(
+    writers: dict[str, _ViewWriter],
+    population: Population,
+    indices: Indices,
+    customers: np.ndarray,
+    moments: np.ndarray,
+) -> None:
+    """Every view's row of each customer at its own moment, in slices no larger than a snapshot
+    (memory stays bounded by one)."""
+    step = len(population.ids)
+    for start in range(0, len(customers), step):
+        who, when = customers[start : start + step], moments[start : start + step]
+        at = Snapshot(when, who, population.signup[who], int(BASE.timestamp()))
+        for view, columns in _compute(at, population, indices).items():
+            writers[view].append(population.ids[who], _stamps(when), columns)
 
 
 def _signups(population: Population) -> tuple[np.ndarray, np.ndarray]:

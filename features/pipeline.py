@@ -91,13 +91,14 @@ def build_features(
     with ExitStack() as stack, Progress(disable=not progress) as bar:
         writers = {view.name: stack.enter_context(_ViewWriter(view, out_dir)) for view in (*VIEWS, REALTIME)}
         task = bar.add_task("feature snapshots", total=len(times))
-        for stamp in times:
-            snap = _snapshot(population, int((stamp - BASE).total_seconds()), int(BASE.timestamp()))
+        snapshot_seconds = [int((stamp - BASE).total_seconds()) for stamp in times]
+        for stamp, t in zip(times, snapshot_seconds, strict=True):
+            snap = _snapshot(population, t, int(BASE.timestamp()))
             for view, columns in _compute(snap, population, indices).items():
                 writers[view].append(population.ids[snap.customers], stamp, columns)
             rows += len(snap.customers)
             bar.advance(task)
-        for customers, moments in (_signups(population), _decisions(con, population, times)):
+        for customers, moments in (_signups(population), _decisions(con, population, snapshot_seconds)):
             _append_moments(writers, population, indices, customers, moments)
             rows += len(customers)
     features = sum(len(view.features) for view in VIEWS)
@@ -132,11 +133,11 @@ def _signups(population: Population) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _decisions(
-    con: duckdb.DuckDBPyConnection, population: Population, snapshots: list[pd.Timestamp]
+    con: duckdb.DuckDBPyConnection, population: Population, snapshot_seconds: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(customers, times) of every logged campaign assignment not already at a snapshot time."""
     customers, seconds = load_assignments(con, population)
-    at_snapshot = np.isin(seconds, [int((s - BASE).total_seconds()) for s in snapshots])
+    at_snapshot = np.isin(seconds, snapshot_seconds)
     keep = ~at_snapshot & (population.signup[customers] < seconds)
     return customers[keep], seconds[keep]
 

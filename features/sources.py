@@ -119,9 +119,7 @@ def load_assignments(con: duckdb.DuckDBPyConnection, population: Population) -> 
     rows = con.execute(
         "SELECT DISTINCT customer_id, assigned_ts FROM campaign_assignments ORDER BY customer_id, assigned_ts"
     ).df()
-    ids = rows["customer_id"].to_numpy(np.int64)
-    position = np.minimum(np.searchsorted(population.ids, ids), len(population.ids) - 1)
-    known = population.ids[position] == ids
+    position, known = _positions(rows["customer_id"], population)
     return position[known], _seconds(rows["assigned_ts"])[known]
 
 
@@ -130,13 +128,20 @@ def _events(sql: str) -> str:
 
 
 def _index(events: pd.DataFrame, population: Population) -> EventIndex:
-    position = np.searchsorted(population.ids, events["customer_id"].to_numpy(np.int64))
-    known = (position < len(population.ids)) & (
-        population.ids[np.minimum(position, len(population.ids) - 1)] == events["customer_id"].to_numpy()
-    )
+    position, known = _positions(events["customer_id"], population)
     # Events of customers missing from the profile table cannot be joined to anyone; drop them.
     events, position = events[known], position[known]
     return EventIndex.build(position, _seconds(events["ts"]), events["amount"].to_numpy())
+
+
+def _positions(customer_ids: pd.Series, population: Population) -> tuple[np.ndarray, np.ndarray]:
+    """(dense index, whether the customer is in the population) per id."""
+    ids = customer_ids.to_numpy(np.int64)
+    position = np.searchsorted(population.ids, ids)
+    known = (position < len(population.ids)) & (
+        population.ids[np.minimum(position, len(population.ids) - 1)] == ids
+    )
+    return position, known
 
 
 def _seconds(times: pd.Series) -> np.ndarray:

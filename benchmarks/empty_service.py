@@ -2,7 +2,8 @@
 
 One POST route taking the request body of /scores and /next-best-action, validated the same way
 (a list of ints), answering a constant. Same BentoML and the same service settings as
-serving.service:Nudge (one worker, sync handler, 30 s timeout), so Nudge's throughput as a share of
+serving.service:Nudge (one worker, sync handler, 30 s timeout, and serving.traffic's fix of
+BentoML's request timers), so Nudge's throughput as a share of
 this one's is the cost of Nudge's own work: online read, models, decision, response.
 """
 
@@ -13,7 +14,12 @@ from typing import Annotated
 import bentoml
 from pydantic import Field
 
+from serving.traffic import cancel_request_timers
+
 CustomerIds = Annotated[list[int], Field(min_length=1, max_length=10_000)]
+
+
+cancel_request_timers()
 
 
 @bentoml.service(name="empty", traffic={"timeout": 30})

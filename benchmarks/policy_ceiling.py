@@ -37,7 +37,12 @@ if TYPE_CHECKING:
 RESULTS = Path(__file__).resolve().parent / "results"
 TRAIN_ROWS = 60_000  # per action: about twice the campaign rows its uplift model learns from
 # Plain regressors: the targets are smooth probabilities, not noisy outcomes.
-REGRESSOR: dict[str, Any] = {"n_estimators": 400, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20}
+REGRESSOR: dict[str, Any] = {
+    "n_estimators": 400,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+}
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ from serving.schemas import (
     ScoresResponse,
 )
 from serving.scorer import Scorer
+from serving.traffic import cancel_request_timers
 from training.dataset import feature_columns
 from training.uplift.bundle import UpliftBundle
 
@@ -185,6 +186,8 @@ def _catalogue() -> list[dict[str, Any]]:
     return catalogue
 
 
+# BentoML's request timeout holds each request's objects for the whole timeout (serving.traffic).
+cancel_request_timers()
 # bentoml.service turns the class into a Service; mypy still sees the plain class.
 Nudge.add_asgi_middleware(Guard)  # type: ignore[attr-defined]
 _service: Any = Nudge

@@ -69,6 +69,7 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
     from configs.runtime import RuntimePaths
     from configs.schema import ActionsConfig, TrainingConfig
     from decisions.policy import Estimates, decide
+    from features.catalog import model_frame
     from features.store import open_store
     from training import policy_evaluation as pe
     from training.dataset import feature_columns
@@ -92,19 +93,17 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
     start = pe.evaluation_start(assignments, training.uplift.test_share, actions)
     cutoffs = pe.evaluation_cutoffs(truth, start, None)
     # Feast reads one cutoff at a time: a year of 100k customers at once does not fit in memory.
-    frame = _features_by_cutoff(
-        store, pd.concat([_rows_at(c, truth, assignments, sample, seed) for c in cutoffs]), service
-    )
+    decided = [pe.decided_rows(truth, c, assignments, sample, seed)[0] for c in cutoffs]
+    frame = pd.concat([pe._features(store, rows, service) for rows in decided], ignore_index=True)
     earlier = truth[truth["cutoff_ts"] < start]
-    earlier = pd.concat(
-        [_rows_at(c, earlier, assignments, None, seed) for c in sorted(earlier["cutoff_ts"].unique())]
-    )
+    before = sorted(earlier["cutoff_ts"].unique())
+    earlier = pd.concat([pe.decided_rows(earlier, c, assignments, None, seed)[0] for c in before])
     train = _features_by_cutoff(store, _population_sample(earlier, actions, train_rows, seed), service)
 
     known = frame[[c for c in frame.columns if c.startswith("true_")]].rename(columns=lambda c: c[5:])
     true = true_estimates(known, actions)
     outside = {a: known[f"p_control_{a}"].isna().to_numpy() for a in actions}
-    x = frame[feature_columns(store, service)]
+    x = model_frame(frame, feature_columns(store, service))
     predicted = bundle.predict(frame, actions)
     policies = {
         "oracle": true,
@@ -140,7 +139,7 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
 def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int, seed: int) -> Estimates:
     """Per action, regressions of the true baseline log-odds and treatment log-odds shift (the
     simulator's own structure) on the features, fitted on up to `rows` of the action's population
-    at the training cutoffs and predicted on `x`."""
+    at the training cutoffs and predicted on `x` (coded by features.catalog.model_frame)."""
     import lightgbm as lgb
     from scipy.special import expit, logit
 
@@ -148,7 +147,6 @@ def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int,
     from features.catalog import model_frame
 
     columns = list(x.columns)
-    x = model_frame(x, columns)
     uplift, p_control = {}, {}
     for a in actions:
         population = train[train[f"true_p_control_{a}"].notna()]
@@ -169,18 +167,6 @@ def _features_by_cutoff(store: FeatureStore, rows: pd.DataFrame, service: str) -
 
     parts = [_features(store, part, service) for _, part in rows.groupby("cutoff_ts", sort=True)]
     return pd.concat(parts, ignore_index=True)
-
-
-def _rows_at(
-    cutoff: pd.Timestamp, truth: pd.DataFrame, assignments: pd.DataFrame, sample: int | None, seed: int
-) -> pd.DataFrame:
-    """The truth rows of one cutoff (at most `sample`) of customers not inside a running campaign."""
-    from training.policy_evaluation import in_campaign
-
-    rows = truth[truth["cutoff_ts"] == cutoff]
-    if sample is not None and len(rows) > sample:
-        rows = rows.sample(sample, random_state=seed)
-    return rows[~in_campaign(rows["customer_id"], cutoff, assignments)]
 
 
 def _population_sample(truth: pd.DataFrame, actions: list[str], rows: int, seed: int) -> pd.DataFrame:

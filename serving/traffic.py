@@ -6,7 +6,7 @@ future's context holds (tracing spans, locks, queues). Under load the worker the
 rate x timeout requests' worth of dead objects: about 400k objects at 800 req/s with a 30 s
 timeout. Full garbage collections then stop the worker for 160-300 ms every few seconds, and those
 pauses are the p99. `cancel_request_timers` makes the middleware cancel its timer once the
-response has started. Everything else stays the same, including the 504 answer when the timeout
+request is done. Everything else stays the same, including the 504 answer when the timeout
 does fire.
 """
 

@@ -130,12 +130,8 @@ def evaluate_policies(
     with Progress(disable=not progress) as bar:
         task = bar.add_task("policy evaluation (cutoffs)", total=len(cutoffs))
         for cutoff in cutoffs:
-            rows = truth[truth["cutoff_ts"] == cutoff]
-            if sample is not None and len(rows) > sample:
-                rows = rows.sample(sample, random_state=seed)
-            busy = in_campaign(rows["customer_id"], cutoff, assignments)
-            result.busy_rows += int(busy.sum())
-            rows = rows[~busy]
+            rows, busy = decided_rows(truth, cutoff, assignments, sample, seed)
+            result.busy_rows += busy
             frame = _features(store, rows, training.uplift.feature_service)
             round_ = _round(frame, bundle, churn, actions)
             plans, budgeted = round_plans(round_, config, actions, rng, budget_share)
@@ -174,6 +170,18 @@ def evaluation_start(assignments: pd.DataFrame, test_share: float, actions: list
         raise ValueError(f"no campaign assignments of {actions}")
     rows = assignments.rename(columns={"assigned_ts": "event_timestamp"})
     return max(split_action(part, test_share).test_from for _, part in rows.groupby("action"))
+
+
+def decided_rows(
+    truth: pd.DataFrame, cutoff: pd.Timestamp, assignments: pd.DataFrame, sample: int | None, seed: int
+) -> tuple[pd.DataFrame, int]:
+    """The truth rows a policy decides on at `cutoff` (at most `sample` random customers), without
+    those inside a running campaign; and how many of those were left out."""
+    rows = truth[truth["cutoff_ts"] == cutoff]
+    if sample is not None and len(rows) > sample:
+        rows = rows.sample(sample, random_state=seed)
+    busy = in_campaign(rows["customer_id"], cutoff, assignments)
+    return rows[~busy], int(busy.sum())
 
 
 def in_campaign(customer_ids: pd.Series, cutoff: pd.Timestamp, assignments: pd.DataFrame) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 One POST route taking the request body of /scores and /next-best-action, validated the same way
 (a list of ints), answering a constant. Same BentoML and the same service settings as
-serving.service:Nudge (one worker, sync handler, 30 s timeout, and serving.traffic's fix of
-BentoML's request timers), so Nudge's throughput as a share of this one's is the cost of Nudge's
-own work: online read, models, decision, response.
+serving.service:Nudge (sync handler, 30 s timeout, serving.traffic's fix of BentoML's request
+timers, and the worker count serving_load.py hands both), so Nudge's throughput as a share of this
+one's is the cost of Nudge's own work: online read, models, decision, response.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ Data: simulated (default 20k customers x 180 days) and trained through the `nudg
 folder, or an existing trained pipeline (`--data-dir`, `--mlruns-dir`; only its Feast repository is
 rebuilt, in the temporary folder). Ids rotate through every customer the service knows, so no cache
 can help. Each endpoint runs `--rounds` times, Nudge and empty alternating, each with a warm-up, under
-the load settings (default 2 wrk threads, 8 connections, 20 s: both services run one worker whose
-sync handlers take one request at a time, so 8 connections keep it busy without drowning a 2-core
-machine in queued work); then once with 1 connection, for the latency of one request at a time.
+the load settings (default 2 wrk threads, 8 connections, 20 s: both services run the same number of
+workers, by default one per core, whose sync handlers take one request at a time, so 8 connections
+keep them busy without drowning a 2-core machine in queued work); then once with 1 connection, for
+the latency of one request at a time.
 
     .venv/bin/python benchmarks/serving_load.py [--online-store sqlite redis] [--customers 20000]
     .venv/bin/python benchmarks/serving_load.py --data-dir data --mlruns-dir mlruns
@@ -62,6 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trials", type=int, default=3, help="Optuna trials per model (kept small).")
     parser.add_argument("--data-dir", type=Path, help="Reuse this NUDGE_DATA_DIR (raw + features built).")
     parser.add_argument("--mlruns-dir", type=Path, help="Reuse this NUDGE_MLRUNS_DIR (models trained).")
+    parser.add_argument(
+        "--workers", default=ServingConfig().workers, help="Server processes of both services."
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=int, default=20, help="Seconds per measured run.")
@@ -182,7 +186,7 @@ class EmptyServer(ServerProcess):
         command = [BENTOML, "serve", EMPTY_SERVICE, "--host", host, "--port", port]
         self.process = subprocess.Popen(
             command,
-            env=service_environment(self.config, self.env),
+            env=service_environment(self.config, self.env, service_name="empty"),
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
@@ -275,8 +279,8 @@ def bench_store(
     print(f"{kind}: Feast apply + materialize", flush=True)
     env, prep_seconds = online_store_env(kind, env, root)
     logs = root / "logs"
-    nudge_config = ServingConfig(port=free_port(), reload_interval_s=0)
-    empty_config = ServingConfig(port=free_port(), reload_interval_s=0)
+    nudge_config = ServingConfig(port=free_port(), reload_interval_s=0, workers=args.workers)
+    empty_config = ServingConfig(port=free_port(), reload_interval_s=0, workers=args.workers)
     load = load_settings(args)
     result: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     with (
@@ -313,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine_info() | {"load_average_at_start": _loadavg()},
             "versions": library_versions() | {"wrk": wrk_version(wrk)},
             "service_configs": service_configs(),
-            "load": vars(load_settings(args)) | {"rounds": args.rounds},
+            "load": vars(load_settings(args)) | {"rounds": args.rounds, "workers": args.workers},
             "data": {
                 "reused": str(args.data_dir) if args.data_dir else None,
                 "customers": None if args.data_dir else args.customers,

@@ -57,7 +57,7 @@ def write_markdown(report: dict[str, Any]) -> str:
         f"p99 < {goal['p99_ms_max']:.0f} ms. wrk, {load['threads']} threads, {load['connections']} "
         f"connections, {load['duration_s']} s per run after a {load['warmup_s']} s warm-up, "
         f"{load['rounds']} rounds (Nudge and empty alternating; medians shown), then 1 connection. "
-        "Ids rotate through every known customer.",
+        f"Both services run {load.get('workers', 1)} worker(s). Ids rotate through every known customer.",
         "",
     ]
     for kind, store in report["stores"].items():

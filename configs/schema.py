@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 
 class StrictModel(BaseModel):
@@ -168,6 +168,9 @@ class ServingConfig(StrictModel):
     # (2 MiB) re-reads most of a customer's ~100 pages from the OS on every request, 3x the cost.
     # Redis ignores it.
     online_cache_mib: int = Field(256, ge=0)
+    # Server processes, each with its own models and online-store connection. "cpu_count": one per
+    # core, since one process runs requests on one core at a time (Python's GIL).
+    workers: Literal["cpu_count"] | PositiveInt = Field("cpu_count", union_mode="left_to_right")
 
 
 Channel = Literal["email", "sms", "push", "kakao"]

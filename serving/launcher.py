@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -18,6 +19,7 @@ from configs.schema import ServingConfig
 log = logging.getLogger(__name__)
 
 SERVICE = "serving.service:Nudge"
+SERVICE_NAME = "nudge"  # its @bentoml.service name, the key of its BentoML settings
 _PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,10 +28,13 @@ def serve_command(config: ServingConfig) -> list[str]:
     return [str(bentoml), "serve", SERVICE, "--host", config.host, "--port", str(config.port)]
 
 
-def service_environment(config: ServingConfig, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def service_environment(
+    config: ServingConfig, base: Mapping[str, str] | None = None, service_name: str = SERVICE_NAME
+) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     # The service process loads its own config; hand it exactly the one resolved here.
     env.update({f"NUDGE_SERVING__{key.upper()}": str(value) for key, value in config.model_dump().items()})
+    env[_BENTOML_OVERRIDES] = bentoml_overrides(env.get(_BENTOML_OVERRIDES), service_name, config)
     env.setdefault("BENTOML_DO_NOT_TRACK", "True")
     env.setdefault("FEAST_USAGE", "False")
     env.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
@@ -37,6 +42,24 @@ def service_environment(config: ServingConfig, base: Mapping[str, str] | None = 
     env.setdefault("NUDGE_DATA_DIR", str(Path(env.get("NUDGE_DATA_DIR", "data")).resolve()))
     env.setdefault("NUDGE_MLRUNS_DIR", str(Path(env.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()))
     return env
+
+
+_BENTOML_OVERRIDES = "BENTOML_CONFIG_OVERRIDES"
+
+
+def bentoml_overrides(existing: str | None, service_name: str, config: ServingConfig) -> str:
+    """BentoML's JSON settings override with this config's worker count for the service; any other
+    settings already in it are kept. BentoML reads the worker count before the service code runs,
+    so it cannot come from the config the service loads itself."""
+    try:
+        overrides = json.loads(existing) if existing else {}
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{_BENTOML_OVERRIDES} is not valid JSON: {err}") from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{_BENTOML_OVERRIDES} must be a JSON object, got {existing!r}")
+    services = overrides.setdefault("services", {})
+    services.setdefault(service_name, {})["workers"] = config.workers
+    return json.dumps(overrides)
 
 
 def serve_forever(config: ServingConfig) -> None:

@@ -49,7 +49,8 @@ def load_models(config: ServingConfig) -> ModelSet:
     predictors = {score: load_version(name, versions[name]) for score, name in config.models.items()}
     uplift = load_bundle(f"models:/{config.uplift_model}/{versions[config.uplift_model]}")
     # /next-best-action scores one customer through every action's models: one thread each. The
-    # score models keep every core: /scores explains batches of up to hundreds (SHAP 2x faster).
+    # score models keep every core: /scores explains batches of up to hundreds (SHAP 2x faster). Even
+    # with a worker per core: one worker may hold every connection, and the other core would idle.
     single_threaded(uplift)
     log.info("loaded models %s", versions)
     return ModelSet(predictors, uplift, versions)

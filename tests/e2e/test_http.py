@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
 import pandas as pd
+import psutil
 import pytest
 
 from configs.schema import ServingConfig
@@ -16,11 +18,23 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def service_url(trained_pipeline: Pipeline) -> Iterator[str]:
+def server(trained_pipeline: Pipeline) -> Iterator[ServerProcess]:
     config = ServingConfig(port=3917, max_customers_per_request=50)
-    log_file = trained_pipeline.root / "serve.log"
-    with ServerProcess(config, log_file=log_file, env=trained_pipeline.env) as url:
-        yield url
+    process = ServerProcess(config, log_file=trained_pipeline.root / "serve.log", env=trained_pipeline.env)
+    with process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def service_url(server: ServerProcess) -> str:
+    return server.url
+
+
+def test_one_worker_per_core(server: ServerProcess) -> None:
+    assert server.process is not None
+    children = psutil.Process(server.process.pid).children(recursive=True)
+    workers = [p for p in children if "--worker-id" in p.cmdline()]
+    assert len(workers) == os.cpu_count()
 
 
 def test_scores_over_http(service_url: str, trained_pipeline: Pipeline) -> None:

@@ -1,4 +1,5 @@
-"""The marketer's side of the service, as two small Starlette apps the BentoML service mounts:
+"""The marketer's side of the service, as two small FastAPI apps the BentoML service mounts (FastAPI
+because BentoML lists a mounted FastAPI app's routes in the service's OpenAPI, /docs.json):
 
 - `/marketer`: the page itself (static HTML + JS, no CDN): pick an action and a size or budget, see
   expected incremental conversions, cost, ROI and the predicted uplift curve, download the audience,
@@ -17,10 +18,9 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 
 from campaigns.launch import CAMPAIGN_ID, campaigns_root, read_json
 from configs.runtime import runtime_paths
@@ -28,23 +28,62 @@ from configs.runtime import runtime_paths
 Catalogue = Callable[[], list[dict[str, Any]]]
 
 
-def marketer_app() -> Starlette:
-    async def page(request: Request) -> Response:
+class ActionEntry(BaseModel):
+    name: str
+    description: str
+    channel: str
+    modelled: bool  # has an uplift model, so an audience can be built for it
+
+
+class CampaignRecord(BaseModel):
+    campaign_id: str
+    launch: dict[str, Any] | None  # the launch summary, if launched by this service
+    results: dict[str, Any] | None  # `nudge measure` results, once measured
+    download: str | None  # the audience CSV, if launched here
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+def _mounted(title: str) -> FastAPI:
+    # BentoML builds the OpenAPI of what it mounts: no docs routes of the app's own.
+    return FastAPI(title=title, openapi_url=None, docs_url=None, redoc_url=None)
+
+
+def marketer_app() -> FastAPI:
+    app = _mounted("marketer")
+
+    @app.get("/", response_class=HTMLResponse, summary="The marketer page")
+    async def page() -> Response:
         html = resources.files("campaigns").joinpath("static/marketer.html").read_text()
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
-    return Starlette(routes=[Route("/", page, methods=["GET"])])
+    return app
 
 
-def campaign_app(catalogue: Catalogue) -> Starlette:
-    async def actions(request: Request) -> Response:
-        return JSONResponse(catalogue())
+def campaign_app(catalogue: Catalogue) -> FastAPI:
+    app = _mounted("campaigns")
 
-    async def results(request: Request) -> Response:
-        return JSONResponse(campaign_records())
+    @app.get("/actions", summary="Every configured action and whether it has an uplift model")
+    async def actions() -> list[ActionEntry]:
+        return [ActionEntry.model_validate(entry) for entry in catalogue()]
 
-    async def download(request: Request) -> Response:
-        campaign_id = request.path_params["campaign_id"]
+    @app.get("/results", summary="Every launched or measured campaign, newest first")
+    async def results() -> list[CampaignRecord]:
+        return [CampaignRecord.model_validate(record) for record in campaign_records()]
+
+    @app.get(
+        "/{campaign_id}/audience.csv",
+        response_class=FileResponse,
+        summary="The launched audience of a campaign",
+        responses={
+            200: {"content": {"text/csv": {}}},
+            400: {"model": ErrorBody, "description": "not a valid campaign id"},
+            404: {"model": ErrorBody, "description": "no audience launched under that id"},
+        },
+    )
+    async def download(campaign_id: str) -> Response:
         if not CAMPAIGN_ID.match(campaign_id):
             return JSONResponse({"error": f"campaign id {campaign_id!r} is not valid"}, status_code=400)
         path = campaigns_root(runtime_paths()) / campaign_id / "audience.csv"
@@ -52,13 +91,7 @@ def campaign_app(catalogue: Catalogue) -> Starlette:
             return JSONResponse({"error": f"no launched audience {campaign_id!r}"}, status_code=404)
         return FileResponse(path, media_type="text/csv", filename=f"{campaign_id}.csv")
 
-    return Starlette(
-        routes=[
-            Route("/actions", actions, methods=["GET"]),
-            Route("/results", results, methods=["GET"]),
-            Route("/{campaign_id}/audience.csv", download, methods=["GET"]),
-        ]
-    )
+    return app
 
 
 def campaign_records() -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 Routes: POST /scores, /next-best-action, /events, /audiences; GET /marketer (the marketer page),
 /campaigns/actions, /campaigns/results, /campaigns/{id}/audience.csv (campaigns.page); BentoML adds
 /healthz, /livez, /readyz (ready once the models are loaded), /metrics (Prometheus) and
-/docs.json (OpenAPI).
+/docs.json (OpenAPI of every route, the mounted ones included).
+
+`bentoml serve` alone runs one worker; `nudge serve` (serving.launcher) runs ServingConfig.workers.
 """
 
 from __future__ import annotations

@@ -103,7 +103,12 @@ def test_health_metrics_and_openapi(service_url: str) -> None:
     metrics = httpx.get(f"{service_url}/metrics", timeout=5)
     assert metrics.status_code == 200 and "request" in metrics.text and "/scores" in metrics.text
     paths = httpx.get(f"{service_url}/docs.json", timeout=5).json()["paths"]
-    assert {"/scores", "/next-best-action", "/events"} <= set(paths)
+    assert {"/scores", "/next-best-action", "/events", "/audiences"} <= set(paths)
+    # The mounted marketer routes are documented too, with their response schemas.
+    campaigns = {"/campaigns/actions", "/campaigns/results", "/campaigns/{campaign_id}/audience.csv"}
+    assert campaigns <= set(paths)
+    listed = paths["/campaigns/results"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listed["schema"]["items"]["$ref"].endswith("/CampaignRecord")
 
 
 def test_oversized_bodies_are_refused_before_parsing(service_url: str) -> None:

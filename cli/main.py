@@ -286,28 +286,41 @@ def scores(
     ),
     url: str = typer.Option(None, help="A running service; default: start one for this call."),
     sample: int = typer.Option(8, help="How many known customers to sample when no ids are given."),
+    mix: int = typer.Option(
+        1000, min=0, help="Also decide for this many random customers and show the split by action."
+    ),
     config: Path = ConfigOption,
 ) -> None:
     """Ask the live HTTP service for scores and next-best actions and print them as tables."""
-    from serving.client import sample_customer_ids
+    from serving.client import population_sample, sample_customer_ids
     from serving.launcher import ServerProcess
 
     cfg = load_config("serving", ServingConfig, config)
-    ids = customer_ids or sample_customer_ids(runtime_paths().raw, sample)
+    raw = runtime_paths().raw
+    ids = customer_ids or sample_customer_ids(raw, sample)
+    many = population_sample(raw, min(mix, cfg.max_customers_per_request)) if mix else []
     if url:
-        _show_live(url, ids)
+        _show_live(url, ids, many)
         return
     log_file = runtime_paths().data_dir / "logs" / "serve.log"
     console.print(f"starting the service on port {cfg.port} (log: {log_file})")
     with ServerProcess(cfg, log_file=log_file) as started_url:
-        _show_live(started_url, ids)
+        _show_live(started_url, ids, many)
 
 
-def _show_live(url: str, ids: list[int]) -> None:
-    from serving.client import print_decisions, print_scores, request_decisions, request_scores
+def _show_live(url: str, ids: list[int], many: list[int]) -> None:
+    from serving.client import (
+        print_decision_mix,
+        print_decisions,
+        print_scores,
+        request_decisions,
+        request_scores,
+    )
 
     print_scores(console, request_scores(url, ids))
     print_decisions(console, request_decisions(url, ids))
+    if many:
+        print_decision_mix(console, request_decisions(url, many))
 
 
 @app.command()

@@ -8,8 +8,9 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from decisions.policy import NO_ACTION
 from events.store import read_table
-from serving.schemas import DecisionsResponse, ScoresResponse
+from serving.schemas import Decision, DecisionsResponse, ScoresResponse
 
 
 def request_scores(url: str, customer_ids: list[int], timeout_s: float = 30.0) -> ScoresResponse:
@@ -36,6 +37,12 @@ def sample_customer_ids(raw_dir: Path, count: int, seed: int = 0) -> list[int]:
     return [*map(int, picked), -1]
 
 
+def population_sample(raw_dir: Path, count: int, seed: int = 0) -> list[int]:
+    """`count` customer ids drawn at random from every customer."""
+    customers = read_table(raw_dir, "customers")["customer_id"]
+    return [int(i) for i in customers.sample(min(count, len(customers)), random_state=seed)]
+
+
 def print_scores(console: Console, response: ScoresResponse) -> None:
     names = list(dict.fromkeys(n for s in response.scores for n in s.scores))
     versions = ", ".join(f"{m} v{v}" for m, v in response.models.items())
@@ -60,4 +67,29 @@ def print_decisions(console: Console, response: DecisionsResponse) -> None:
     for decision in response.decisions:
         profit = f"{decision.expected_incremental_profit:+.2f}" if decision.known else "—"
         table.add_row(str(decision.customer_id), decision.action, profit, decision.reason)
+    console.print(table)
+
+
+def print_decision_mix(console: Console, response: DecisionsResponse) -> None:
+    """How many customers each action goes to, its summed expected incremental profit, and the
+    customer it helps most with the figures of why."""
+    known = [d for d in response.decisions if d.known]
+    table = Table(title=f"next best action across {len(known):,} known customers (live HTTP)")
+    table.add_column("action")
+    table.add_column("customers", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("expected profit", justify="right")
+    table.add_column("customer helped most")
+    by_action: dict[str, list[Decision]] = {}
+    for decision in known:
+        by_action.setdefault(decision.action, []).append(decision)
+    for action, decisions in sorted(by_action.items(), key=lambda item: -len(item[1])):
+        best = max(decisions, key=lambda d: d.expected_incremental_profit)
+        table.add_row(
+            action,
+            f"{len(decisions):,}",
+            f"{len(decisions) / len(known):.1%}",
+            f"{sum(d.expected_incremental_profit for d in decisions):+,.2f}",
+            "—" if action == NO_ACTION else f"{best.customer_id}: {best.reason.removeprefix(action + ': ')}",
+        )
     console.print(table)

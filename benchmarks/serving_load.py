@@ -41,11 +41,10 @@ from serving_load_report import library_versions, machine_info, ms, write_markdo
 from serving_load_wrk import ROOT, Load, ensure_wrk, run_wrk, write_scripts, wrk_version
 
 from configs.schema import ServingConfig
-from serving.launcher import ServerProcess, service_environment
+from serving.launcher import ServerProcess
 
 RESULTS = ROOT / "benchmarks" / "results" / "serving_load.json"
 NUDGE = str(Path(sys.executable).with_name("nudge"))
-BENTOML = str(Path(sys.executable).with_name("bentoml"))
 EMPTY_SERVICE = "benchmarks.empty_service:Empty"
 # name, Nudge route, customers per request
 ENDPOINTS = (("next_best_action", "/next-best-action", 1), ("scores", "/scores", 100))
@@ -174,28 +173,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class EmptyServer(ServerProcess):
-    """`bentoml serve benchmarks.empty_service:Empty`, started and awaited like the Nudge service."""
-
-    def __enter__(self) -> str:
-        output = None
-        if self.log_file is not None:
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            output = self.log_file.open("ab")
-        host, port = self.config.host, str(self.config.port)
-        command = [BENTOML, "serve", EMPTY_SERVICE, "--host", host, "--port", port]
-        self.process = subprocess.Popen(
-            command,
-            env=service_environment(self.config, self.env, service_name="empty"),
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-        )
-        self._wait_ready()
-        return self.url
-
-
 def service_configs() -> dict[str, Any]:
     """The BentoML service settings of both, recorded so a drift between them shows."""
     from empty_service import Empty
@@ -285,7 +262,9 @@ def bench_store(
     result: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     with (
         ServerProcess(nudge_config, logs / f"nudge-{kind}.log", env=env) as nudge_url,
-        EmptyServer(empty_config, logs / f"empty-{kind}.log", env=env) as empty_url,
+        ServerProcess(
+            empty_config, logs / f"empty-{kind}.log", env=env, service=EMPTY_SERVICE, service_name="empty"
+        ) as empty_url,
     ):
         ids = known_ids(nudge_url, candidate_ids(root / "data"))
         script = write_scripts(root / "wrk", ids, args.seed)

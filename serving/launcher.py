@@ -23,9 +23,9 @@ SERVICE_NAME = "nudge"  # its @bentoml.service name, the key of its BentoML sett
 _PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def serve_command(config: ServingConfig) -> list[str]:
+def serve_command(config: ServingConfig, service: str = SERVICE) -> list[str]:
     bentoml = Path(sys.executable).with_name("bentoml")
-    return [str(bentoml), "serve", SERVICE, "--host", config.host, "--port", str(config.port)]
+    return [str(bentoml), "serve", service, "--host", config.host, "--port", str(config.port)]
 
 
 def service_environment(
@@ -67,7 +67,9 @@ def serve_forever(config: ServingConfig) -> None:
 
 
 class ServerProcess:
-    """`with ServerProcess(cfg) as url:` starts the service, yields its base URL, stops it after."""
+    """`with ServerProcess(cfg) as url:` starts the service, yields its base URL, stops it after.
+    `service` / `service_name`: another BentoML service of this project to run with the same
+    settings (the benchmarks' empty endpoint)."""
 
     def __init__(
         self,
@@ -75,11 +77,15 @@ class ServerProcess:
         log_file: Path | None = None,
         ready_timeout_s: float = 120.0,
         env: Mapping[str, str] | None = None,
+        service: str = SERVICE,
+        service_name: str = SERVICE_NAME,
     ) -> None:
         self.config = config
         self.env = env
         self.log_file = log_file
         self.ready_timeout_s = ready_timeout_s
+        self.service = service
+        self.service_name = service_name
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -92,8 +98,8 @@ class ServerProcess:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             output = self.log_file.open("ab")
         self.process = subprocess.Popen(
-            serve_command(self.config),
-            env=service_environment(self.config, self.env),
+            serve_command(self.config, self.service),
+            env=service_environment(self.config, self.env, self.service_name),
             cwd=_PROJECT_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT if output else None,

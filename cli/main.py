@@ -296,13 +296,13 @@ def scores(
     from serving.launcher import ServerProcess
 
     cfg = load_config("serving", ServingConfig, config)
-    raw = runtime_paths().raw
-    ids = customer_ids or sample_customer_ids(raw, sample)
-    many = population_sample(raw, min(mix, cfg.max_customers_per_request)) if mix else []
+    paths = runtime_paths()
+    ids = customer_ids or sample_customer_ids(paths.raw, sample)
+    many = population_sample(paths.raw, min(mix, cfg.max_customers_per_request)) if mix else []
     if url:
         _show_live(url, ids, many)
         return
-    log_file = runtime_paths().data_dir / "logs" / "serve.log"
+    log_file = paths.data_dir / "logs" / "serve.log"
     console.print(f"starting the service on port {cfg.port} (log: {log_file})")
     with ServerProcess(cfg, log_file=log_file) as started_url:
         _show_live(started_url, ids, many)

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 SERVICE = "serving.service:Nudge"
 SERVICE_NAME = "nudge"  # its @bentoml.service name, the key of its BentoML settings
+_BENTOML_OVERRIDES = "BENTOML_CONFIG_OVERRIDES"  # BentoML's settings override, as JSON
 _PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,9 +43,6 @@ def service_environment(
     env.setdefault("NUDGE_DATA_DIR", str(Path(env.get("NUDGE_DATA_DIR", "data")).resolve()))
     env.setdefault("NUDGE_MLRUNS_DIR", str(Path(env.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()))
     return env
-
-
-_BENTOML_OVERRIDES = "BENTOML_CONFIG_OVERRIDES"
 
 
 def bentoml_overrides(existing: str | None, service_name: str, config: ServingConfig) -> str:

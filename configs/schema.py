@@ -109,7 +109,7 @@ UpliftLearnerName = Literal["s", "t", "x", "dr", "shift", "class_transformation"
 class UpliftConfig(StrictModel):
     """Per-action uplift models learned from randomized campaign assignments."""
 
-    feature_service: str = "uplift_v1"
+    feature_service: str = "uplift_v2"
     registered_model: str = "nudge-uplift"
     # Candidates compared by cross-validated Qini on the training rows; the best is registered.
     learners: tuple[UpliftLearnerName, ...] = ("t", "x", "dr", "shift")
@@ -153,7 +153,7 @@ class ServingConfig(StrictModel):
     uplift_model: str = "nudge-uplift"
     alias: str = "champion"
     # One online read per request: a service holding every feature the served models read.
-    feature_service: str = "uplift_v1"
+    feature_service: str = "uplift_v2"
     # Seconds between checks of the registry aliases; a moved alias is loaded and swapped in,
     # a version that fails to load leaves the current models serving. 0 = never reload.
     reload_interval_s: float = Field(30.0, ge=0)

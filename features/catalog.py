@@ -132,7 +132,27 @@ EARLY_LIFE = ViewSpec(
     },
 )
 
-VIEWS = (PROFILE, ACTIVITY, VALUE, AFFINITY, EARLY_LIFE)
+HABITS = ViewSpec(
+    "customer_habits",
+    "Lifelong traces of taste and responsiveness: category breadth, sale-item and price preference "
+    "over every product view, message open and click rates, coupon use per order. The 30-day "
+    "affinity is empty for a lapsing customer and rests on a handful of views for an active one.",
+    {
+        "categories_viewed_total": "Distinct categories viewed, all time.",
+        "category_view_entropy_total": (
+            "Normalized entropy of product views over categories, all time: 0 = one category, "
+            "1 = every category alike (null without views)."
+        ),
+        "top_category_share_total": "Share of views in the most viewed category, all time.",
+        "discounted_view_share_total": "Share of product views that were items on sale, all time.",
+        "avg_viewed_price_total": "Mean price of viewed products, all time.",
+        "open_rate_total": "Share of CRM messages opened, all time (null if none received).",
+        "click_rate_total": "Share of CRM messages clicked, all time (null if none received).",
+        "coupon_uses_per_order": "Coupon redemptions per order, all time (null before the first order).",
+    },
+)
+
+VIEWS = (PROFILE, ACTIVITY, VALUE, AFFINITY, EARLY_LIFE, HABITS)
 
 # Fed by pushed events online (POST /events); its batch history comes from the same snapshots.
 # Pushed event type -> (its feature in the real-time view, the event family it backfills from).
@@ -156,7 +176,8 @@ SERVICES: dict[str, tuple[ViewSpec, ...]] = {
     "churn_v1": (PROFILE, ACTIVITY, VALUE, AFFINITY),
     "conversion_v1": (PROFILE, ACTIVITY, AFFINITY, EARLY_LIFE),
     "vip_lookalike_v1": (PROFILE, EARLY_LIFE, AFFINITY),
-    "uplift_v1": VIEWS,
+    "uplift_v1": (PROFILE, ACTIVITY, VALUE, AFFINITY, EARLY_LIFE),
+    "uplift_v2": VIEWS,
 }
 
 

@@ -36,6 +36,7 @@ from features.snapshot import (
     activity_columns,
     affinity_columns,
     early_life_columns,
+    habits_columns,
     profile_columns,
     realtime_columns,
     value_columns,
@@ -158,6 +159,7 @@ def _compute(snap: Snapshot, population: Population, indices: Indices) -> dict[s
         "customer_value": value_columns(snap, indices),
         "customer_affinity": affinity_columns(snap, indices),
         "customer_early_life": early_life_columns(snap, indices),
+        "customer_habits": habits_columns(snap, indices),
         "customer_realtime": realtime_columns(snap, indices),
     }
 

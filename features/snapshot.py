@@ -12,6 +12,7 @@ from features.catalog import (
     AFFINITY,
     EARLY_LIFE,
     FAMILIES,
+    HABITS,
     PROFILE,
     REALTIME,
     REALTIME_EVENTS,
@@ -111,20 +112,52 @@ def value_columns(snap: Snapshot, indices: Indices) -> Columns:
     return _checked(VALUE, columns)
 
 
+def _category_views(snap: Snapshot, indices: Indices, start: np.ndarray | int) -> np.ndarray:
+    """(customers, categories) product views in [start, t)."""
+    counts = [index.count(snap.customers, start, snap.t) for index in indices.categories.values()]
+    return np.column_stack(counts or [np.zeros(len(snap.customers), dtype=np.int64)]).astype(np.float64)
+
+
 def affinity_columns(snap: Snapshot, indices: Indices) -> Columns:
     c, start, t, f = snap.customers, snap.t - 30 * DAY, snap.t, indices.families
     views = f["views"].count(c, start, t).astype(np.float64)
-    per_category = np.column_stack(
-        [index.count(c, start, t) for index in indices.categories.values()] or [np.zeros(len(c))]
-    )
+    per_category = _category_views(snap, indices, start)
     columns: Columns = {
         "categories_viewed_30d": (per_category > 0).sum(axis=1).astype(np.float64),
-        "top_category_share_30d": _ratio(per_category.max(axis=1).astype(np.float64), views),
+        "top_category_share_30d": _ratio(per_category.max(axis=1), views),
         "discounted_view_share_30d": _ratio(f["discounted_views"].count(c, start, t), views),
         "avg_viewed_price_30d": _ratio(f["views"].amount(c, start, t), views),
         "search_to_view_ratio_30d": f["searches"].count(c, start, t) / np.maximum(views, 1),
     }
     return _checked(AFFINITY, columns)
+
+
+def habits_columns(snap: Snapshot, indices: Indices) -> Columns:
+    c, t, f = snap.customers, snap.t, indices.families
+    views = f["views"].count(c, 0, t).astype(np.float64)
+    per_category = _category_views(snap, indices, 0)
+    messages = f["messages"].count(c, 0, t).astype(np.float64)
+    columns: Columns = {
+        "categories_viewed_total": (per_category > 0).sum(axis=1).astype(np.float64),
+        "category_view_entropy_total": _normalized_entropy(per_category),
+        "top_category_share_total": _ratio(per_category.max(axis=1), views),
+        "discounted_view_share_total": _ratio(f["discounted_views"].count(c, 0, t), views),
+        "avg_viewed_price_total": _ratio(f["views"].amount(c, 0, t), views),
+        "open_rate_total": _ratio(f["opens"].count(c, 0, t), messages),
+        "click_rate_total": _ratio(f["clicks"].count(c, 0, t), messages),
+        "coupon_uses_per_order": _ratio(f["coupon_uses"].count(c, 0, t), f["orders"].count(c, 0, t)),
+    }
+    return _checked(HABITS, columns)
+
+
+def _normalized_entropy(counts: np.ndarray) -> np.ndarray:
+    """Entropy of each row's distribution over its columns / log(columns); NaN for an empty row."""
+    total = counts.sum(axis=1, keepdims=True)
+    share = counts / np.where(total > 0, total, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(share > 0, share * np.log(share), 0.0).sum(axis=1)
+    scale = np.log(counts.shape[1]) if counts.shape[1] > 1 else 1.0
+    return np.where(total[:, 0] > 0, entropy / scale, np.nan)
 
 
 def early_life_columns(snap: Snapshot, indices: Indices) -> Columns:

@@ -12,7 +12,7 @@ import pytest
 
 from configs.schema import FeaturesConfig
 from events.store import write_dataset
-from features.catalog import ACTIVITY, PROFILE, REALTIME, VALUE, VIEWS, all_features
+from features.catalog import ACTIVITY, HABITS, PROFILE, REALTIME, VALUE, VIEWS, all_features
 from features.pipeline import build_features, snapshot_times
 
 START = pd.Timestamp("2025-01-01", tz="UTC")
@@ -70,8 +70,35 @@ def _dataset(root: Path) -> Path:
             "price": 10.0,
         }
     )
+    viewers = rng.integers(100, 100 + N, 600)
+    views = pd.DataFrame(
+        {
+            "customer_id": viewers,
+            "session_id": np.arange(600),
+            "view_ts": _after_signup(customers, viewers, rng),
+            "product_id": 1,
+            "category": rng.choice(["shoes", "books", "garden"], 600, p=[0.6, 0.3, 0.1]),
+            "price": rng.uniform(5, 50, 600).round(2),
+            "is_discounted": rng.random(600) < 0.3,
+        }
+    )
+    recipients = rng.integers(100, 100 + N, 200)
+    sent = _after_signup(customers, recipients, rng)
+    opened = sent + pd.to_timedelta(rng.exponential(2.0, 200), unit="D")
+    messages = pd.DataFrame(
+        {
+            "message_id": np.arange(200),
+            "customer_id": recipients,
+            "campaign_id": "c1",
+            "channel": "email",
+            "sent_ts": sent,
+            "opened_ts": opened.where(rng.random(200) < 0.5),
+            "clicked_ts": (opened + pd.Timedelta(minutes=3)).where(rng.random(200) < 0.2),
+        }
+    )
     raw = root / "raw"
-    write_dataset({"customers": customers, "orders": orders, "cart_events": carts}, raw)
+    tables = {"customers": customers, "orders": orders, "cart_events": carts}
+    write_dataset({**tables, "product_views": views, "messages": messages}, raw)
     return raw
 
 
@@ -119,6 +146,40 @@ def test_counts_and_amounts_equal_a_direct_recount(built: tuple[Path, Path]) -> 
             assert row.avg_basket_items == pytest.approx(before["n_items"].mean())
         else:
             assert np.isnan(row.days_since_last_orders) and np.isnan(row.avg_order_value)
+
+
+def test_lifelong_habits_equal_a_direct_recount(built: tuple[Path, Path]) -> None:
+    raw, features = built
+    views = pd.read_parquet(raw / "product_views.parquet")
+    messages = pd.read_parquet(raw / "messages.parquet")
+    orders = pd.read_parquet(raw / "orders.parquet")
+    habits = _read(features, HABITS.name)
+    checked = 0
+    for row in habits.sample(80, random_state=4).itertuples():
+        t = row.event_timestamp
+        seen = views[(views["customer_id"] == row.customer_id) & (views["view_ts"] < t)]
+        got = messages[(messages["customer_id"] == row.customer_id) & (messages["sent_ts"] < t)]
+        if seen.empty:
+            assert np.isnan(row.category_view_entropy_total) and np.isnan(row.avg_viewed_price_total)
+        else:
+            share = seen["category"].value_counts(normalize=True).to_numpy()
+            entropy = -(share * np.log(share)).sum() / np.log(3)  # three categories in the data
+            assert row.category_view_entropy_total == pytest.approx(entropy)
+            assert row.categories_viewed_total == len(share)
+            assert row.top_category_share_total == pytest.approx(share.max())
+            assert row.discounted_view_share_total == pytest.approx(seen["is_discounted"].mean())
+            assert row.avg_viewed_price_total == pytest.approx(seen["price"].mean())
+            checked += 1
+        if got.empty:
+            assert np.isnan(row.open_rate_total) and np.isnan(row.click_rate_total)
+        else:
+            # An open counts once it has happened, even for a message sent earlier.
+            assert row.open_rate_total == pytest.approx((got["opened_ts"] < t).sum() / len(got))
+            assert row.click_rate_total == pytest.approx((got["clicked_ts"] < t).sum() / len(got))
+        ordered = (orders["customer_id"] == row.customer_id) & (orders["order_ts"] < t)
+        # No coupons in this data: 0 per order once there is an order, unknown before.
+        assert row.coupon_uses_per_order == 0 if ordered.any() else np.isnan(row.coupon_uses_per_order)
+    assert checked > 20
 
 
 def test_an_abandoned_cart_counts_only_once_24h_have_passed_without_an_order(

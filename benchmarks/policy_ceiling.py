@@ -2,12 +2,15 @@
 
 The oracle policy decides on each customer's true uplift, which comes from latent traits (discount
 sensitivity, being put off by push, category breadth) that the features only partly reveal. This
-benchmark fits LightGBM regressors on the *true* baseline log-odds and treatment log-odds shift of
-every action (no outcome noise, no campaign needed) at the ground-truth cutoffs before the uplift
-test start, and decides on their predictions at the policy-evaluation cutoffs with the shared
-decision rule: the "feature ceiling". A learner that sees only these features and noisy campaign
-outcomes can hardly beat it. The ceiling is also fitted on half its rows: if doubling the rows
-still raises it, it is not yet at its limit.
+benchmark fits LightGBM regressors on every action's *true* uplift and P(order | not treated) (no
+outcome noise, no campaign needed) at the ground-truth cutoffs before the uplift test start, and
+decides on their predictions at the policy-evaluation cutoffs with the shared decision rule: the
+"feature ceiling". Expected profit is linear in both, so their conditional means given the
+features are what the best policy on these features decides on; a learner that sees only noisy
+campaign outcomes can hardly beat it. (Regressing the log-odds baseline and shift instead, and
+composing them, under-estimates it: averaging a put-off customer's -2.2 with others' positive
+shifts in log-odds is not averaging their uplifts.) The ceiling is also fitted on half its rows:
+if doubling the rows still raises it, it is not yet at its limit.
 
 Run it on the data `benchmarks/policy_value.py --root` kept (simulated data, features and the
 champion uplift models, which it scores on the same rows for comparison):
@@ -137,11 +140,10 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
 
 
 def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int, seed: int) -> Estimates:
-    """Per action, regressions of the true baseline log-odds and treatment log-odds shift (the
-    simulator's own structure) on the features, fitted on up to `rows` of the action's population
-    at the training cutoffs and predicted on `x` (coded by features.catalog.model_frame)."""
+    """Per action, regressions of the true uplift and P(order | not treated) on the features,
+    fitted on up to `rows` of the action's population at the training cutoffs and predicted on `x`
+    (coded by features.catalog.model_frame)."""
     import lightgbm as lgb
-    from scipy.special import expit, logit
 
     from decisions.policy import Estimates
     from features.catalog import model_frame
@@ -151,14 +153,13 @@ def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int,
     for a in actions:
         population = train[train[f"true_p_control_{a}"].notna()]
         population = population.sample(min(rows, len(population)), random_state=seed)
-        p0 = np.clip(population[f"true_p_control_{a}"].to_numpy(dtype=np.float64), 1e-6, 1 - 1e-6)
-        p1 = np.clip(p0 + population[f"true_uplift_{a}"].to_numpy(dtype=np.float64), 1e-6, 1 - 1e-6)
         fitted = {}
-        for name, target in (("base", logit(p0)), ("shift", logit(p1) - logit(p0))):
+        for name in ("p_control", "uplift"):
+            target = population[f"true_{name}_{a}"].to_numpy(dtype=np.float64)
             model = lgb.LGBMRegressor(**REGRESSOR, random_state=seed, verbose=-1)
             fitted[name] = model.fit(model_frame(population, columns), target).predict(x)
-        p_control[a] = expit(fitted["base"])
-        uplift[a] = expit(fitted["base"] + fitted["shift"]) - p_control[a]
+        p_control[a] = np.clip(fitted["p_control"], 0.0, 1.0)
+        uplift[a] = fitted["uplift"]
     return Estimates(uplift, p_control)
 
 
@@ -185,10 +186,11 @@ def markdown(figures: dict[str, object]) -> str:
         "# Policy ceiling: how much of the oracle the features can reach",
         "",
         f"{figures['customer_cutoffs']:,} customer-cutoffs at {', '.join(figures['cutoffs'])}; "  # type: ignore[arg-type]
-        f"data {figures['root']}. `ceiling`: per action, LightGBM regressions of the true baseline "
-        f"and log-odds shift on the features of up to {figures['train_rows_per_action']:,} population "
-        f"rows at the cutoffs before {figures['train_cutoffs_before']}; `ceiling_half_rows` fits on "
-        "half as many. True incremental profit, no budget:",
+        f"data {figures['root']}. `ceiling`: per action, LightGBM regressions of the true uplift "
+        "and P(order | not treated) on the features of up to "
+        f"{figures['train_rows_per_action']:,} population rows at the cutoffs before "
+        f"{figures['train_cutoffs_before']}; `ceiling_half_rows` fits on half as many. True "
+        "incremental profit, no budget:",
         "",
         "| policy | profit | share of oracle | " + " | ".join(actions) + " |",
         "|---|---:|---:|" + "---:|" * len(actions),

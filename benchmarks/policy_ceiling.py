@@ -159,7 +159,7 @@ def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int,
             model = lgb.LGBMRegressor(**REGRESSOR, random_state=seed, verbose=-1)
             fitted[name] = model.fit(model_frame(population, columns), target).predict(x)
         p_control[a] = np.clip(fitted["p_control"], 0.0, 1.0)
-        uplift[a] = fitted["uplift"]
+        uplift[a] = np.asarray(fitted["uplift"], dtype=np.float64)
     return Estimates(uplift, p_control)
 
 

@@ -140,8 +140,8 @@ HABITS = ViewSpec(
     {
         "categories_viewed_total": "Distinct categories viewed, all time.",
         "category_view_entropy_total": (
-            "Normalized entropy of product views over categories, all time: 0 = one category, "
-            "1 = every category alike (null without views)."
+            "Normalized entropy of product views over the tracked categories (top_categories), "
+            "all time: 0 = one category, 1 = every category alike (null without views)."
         ),
         "top_category_share_total": "Share of views in the most viewed category, all time.",
         "discounted_view_share_total": "Share of product views that were items on sale, all time.",

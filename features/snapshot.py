@@ -113,7 +113,8 @@ def value_columns(snap: Snapshot, indices: Indices) -> Columns:
 
 
 def _category_views(snap: Snapshot, indices: Indices, start: np.ndarray | int) -> np.ndarray:
-    """(customers, categories) product views in [start, t)."""
+    """(customers, tracked categories) product views in [start, t); views of categories outside
+    the `top_categories` most viewed are not among them."""
     counts = [index.count(snap.customers, start, snap.t) for index in indices.categories.values()]
     return np.column_stack(counts or [np.zeros(len(snap.customers), dtype=np.int64)]).astype(np.float64)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import entropy
 
 from features.catalog import (
     ACTIVITY,
@@ -153,12 +154,9 @@ def habits_columns(snap: Snapshot, indices: Indices) -> Columns:
 
 def _normalized_entropy(counts: np.ndarray) -> np.ndarray:
     """Entropy of each row's distribution over its columns / log(columns); NaN for an empty row."""
-    total = counts.sum(axis=1, keepdims=True)
-    share = counts / np.where(total > 0, total, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.where(share > 0, share * np.log(share), 0.0).sum(axis=1)
     scale = np.log(counts.shape[1]) if counts.shape[1] > 1 else 1.0
-    return np.where(total[:, 0] > 0, entropy / scale, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an empty row normalizes 0 / 0 to NaN
+        return entropy(counts, axis=1) / scale
 
 
 def early_life_columns(snap: Snapshot, indices: Indices) -> Columns:

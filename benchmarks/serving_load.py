@@ -8,11 +8,13 @@ goal: Nudge at >= 50% of the empty endpoint's requests/s with p99 < 25 ms.
 Data: simulated (default 20k customers x 180 days) and trained through the `nudge` CLI in a temporary
 folder, or an existing trained pipeline (`--data-dir`, `--mlruns-dir`; only its Feast repository is
 rebuilt, in the temporary folder). Ids rotate through every customer the service knows, so no cache
-can help. Each endpoint runs `--rounds` times, Nudge and empty alternating, each with a warm-up, under
-the load settings (default 2 wrk threads, 8 connections, 20 s: both services run the same number of
-workers, by default one per core, whose sync handlers take one request at a time, so 8 connections
-keep them busy without drowning a 2-core machine in queued work); then once with 1 connection, for
-the latency of one request at a time.
+of recent requests can help; /scores answers from the score table each worker builds before it is
+ready (serving.score_table), or with `--no-score-table` scores every request live. Each endpoint
+runs `--rounds` times, Nudge and empty alternating, each with a warm-up, under the load settings
+(default 2 wrk threads, 8 connections, 20 s: both services run the same number of workers, by
+default one per core, whose sync handlers take one request at a time, so 8 connections keep them
+busy without drowning a 2-core machine in queued work); then once with 1 connection, for the
+latency of one request at a time.
 
     .venv/bin/python benchmarks/serving_load.py [--online-store sqlite redis] [--customers 20000]
     .venv/bin/python benchmarks/serving_load.py --data-dir data --mlruns-dir mlruns
@@ -64,6 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mlruns-dir", type=Path, help="Reuse this NUDGE_MLRUNS_DIR (models trained).")
     parser.add_argument(
         "--workers", default=ServingConfig().workers, help="Server processes of both services."
+    )
+    parser.add_argument(
+        "--no-score-table", action="store_true", help="Score every /scores request live (no table)."
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
@@ -256,7 +261,9 @@ def bench_store(
     print(f"{kind}: Feast apply + materialize", flush=True)
     env, prep_seconds = online_store_env(kind, env, root)
     logs = root / "logs"
-    nudge_config = ServingConfig(port=free_port(), reload_interval_s=0, workers=args.workers)
+    nudge_config = ServingConfig(
+        port=free_port(), reload_interval_s=0, workers=args.workers, score_table=not args.no_score_table
+    )
     empty_config = ServingConfig(port=free_port(), reload_interval_s=0, workers=args.workers)
     load = load_settings(args)
     result: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -296,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine_info() | {"load_average_at_start": _loadavg()},
             "versions": library_versions() | {"wrk": wrk_version(wrk)},
             "service_configs": service_configs(),
-            "load": vars(load_settings(args)) | {"rounds": args.rounds, "workers": args.workers},
+            "load": vars(load_settings(args))
+            | {"rounds": args.rounds, "workers": args.workers, "score_table": not args.no_score_table},
             "data": {
                 "reused": str(args.data_dir) if args.data_dir else None,
                 "customers": None if args.data_dir else args.customers,

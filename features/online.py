@@ -161,8 +161,11 @@ class OnlineReader:
         rows = self._rows(len(ids), numbers[0] if len(numbers) == 1 else np.hstack(numbers), others)
         seconds = stored.seconds[:, self._layout.served]
         as_of = seconds.max(axis=1) if seconds.shape[1] else np.zeros(len(ids))
-        fresh = (as_of > 0) & (now - as_of <= self.ttl_s)
-        return OnlineVectors(ids, rows, as_of, fresh)
+        return OnlineVectors(ids, rows, as_of, self.fresh(as_of, now))
+
+    def fresh(self, as_of: np.ndarray, now: float) -> np.ndarray:
+        """Stored (newest feature time > 0) and no older than the service's shortest TTL at `now`."""
+        return (as_of > 0) & (now - as_of <= self.ttl_s)
 
     def _transform(
         self, spec: _OnDemand, ids: np.ndarray, grid: np.ndarray, objects: dict[int, list[Any]], now: float

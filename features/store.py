@@ -85,7 +85,28 @@ def materialize_latest(config: FeaturesConfig, repo_dir: Path, progress: bool = 
                 chunk = frame.iloc[start : start + config.materialize_chunk_rows]
                 store.write_to_online_store(view.name, chunk)
                 bar.advance(task, len(chunk))
+            # As FeatureStore.materialize does: the registry records what the online store holds,
+            # and servers watching it (serving.score_table) learn that the values changed.
+            store.registry.apply_materialization(view, store.project, newest, newest)
     return newest.to_pydatetime()
+
+
+def materialized_version(store: FeatureStore, service: str) -> tuple[str, ...]:
+    """When each stored view of `service` last changed in the registry (a materialization or an
+    apply), read afresh from the registry: equal tuples mean the online values are the same."""
+    names = {p.name for p in store.get_feature_service(service, allow_cache=False).feature_view_projections}
+    views = store.registry.list_feature_views(store.project, allow_cache=False)
+    return tuple(sorted(f"{v.name}@{v.last_updated_timestamp}" for v in views if v.name in names))
+
+
+def snapshot_customers(store: FeatureStore) -> list[int]:
+    """The customer ids of the newest snapshot: every customer materialize_latest puts online."""
+    newest = data_now(store).to_pydatetime()  # checks the source is a file
+    source = store.get_feature_view(VIEWS[0].name).batch_source
+    assert isinstance(source, FileSource)
+    table = pq.read_table(source.path, columns=[CUSTOMER_KEY], filters=[("event_timestamp", "=", newest)])
+    ids: list[int] = table.column(CUSTOMER_KEY).to_pylist()
+    return ids
 
 
 def _snapshot_rows(source: object, at: pd.Timestamp) -> pd.DataFrame:

@@ -73,7 +73,8 @@ class ServerProcess:
         self,
         config: ServingConfig,
         log_file: Path | None = None,
-        ready_timeout_s: float = 120.0,
+        # /readyz answers once the models are loaded and the score table is built (serving.score_table).
+        ready_timeout_s: float = 600.0,
         env: Mapping[str, str] | None = None,
         service: str = SERVICE,
         service_name: str = SERVICE_NAME,

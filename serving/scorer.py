@@ -11,7 +11,7 @@ import numpy as np
 from configs.schema import ActionsConfig
 from decisions.policy import Estimates, decide, eligible_actions
 from features.online import OnlineReader, OnlineVectors
-from serving.models import ModelHolder
+from serving.models import ModelHolder, ModelSet
 from serving.schemas import CustomerScore, Decision, DecisionsResponse, Reason, ScoresResponse
 
 
@@ -21,8 +21,13 @@ class Scorer:
         self.models = models
         self.actions = actions
 
-    def score(self, customer_ids: list[int]) -> ScoresResponse:
-        models = self.models.current  # one set for the whole request, even if a reload lands
+    def score(self, customer_ids: list[int], models: ModelSet | None = None) -> ScoresResponse:
+        models = models or self.models.current  # one set for the whole request, even if a reload lands
+        answers, _ = self.answers(customer_ids, models)
+        return ScoresResponse(models=models.versions, scored_at=self.now_iso(), scores=answers)
+
+    def answers(self, customer_ids: list[int], models: ModelSet) -> tuple[list[CustomerScore], OnlineVectors]:
+        """Each customer's scores by `models`, and the online vectors they came from."""
         vectors = self.reader.read(customer_ids)
         rows = np.flatnonzero(vectors.fresh)
         fresh = vectors.features.iloc[rows]
@@ -35,21 +40,18 @@ class Scorer:
                 for position, p, why in zip(rows, probabilities, explained, strict=True):
                     scores[position][name] = round(float(p), 6)
                     reasons[position][name] = why
-        return ScoresResponse(
-            models=models.versions,
-            scored_at=self._now(),
-            scores=[
-                CustomerScore(
-                    customer_id=cid,
-                    known=bool(vectors.fresh[i]),
-                    scores=scores[i],
-                    top_reasons=reasons[i],
-                    features_as_of=_iso(vectors.as_of_epoch_s[i]),
-                    reason=self._status(vectors, i, "scored by the champion models"),
-                )
-                for i, cid in enumerate(customer_ids)
-            ],
-        )
+        answers = [
+            CustomerScore(
+                customer_id=cid,
+                known=bool(vectors.fresh[i]),
+                scores=scores[i],
+                top_reasons=reasons[i],
+                features_as_of=_iso(vectors.as_of_epoch_s[i]),
+                reason=self._status(vectors, i, "scored by the champion models"),
+            )
+            for i, cid in enumerate(customer_ids)
+        ]
+        return answers, vectors
 
     def next_best_action(self, customer_ids: list[int]) -> DecisionsResponse:
         models = self.models.current
@@ -83,7 +85,7 @@ class Scorer:
                 )
         return DecisionsResponse(
             models=models.versions,
-            decided_at=self._now(),
+            decided_at=self.now_iso(),
             decisions=[
                 d or self._cold_decision(customer_ids[i], vectors, i) for i, d in enumerate(decisions)
             ],
@@ -108,7 +110,7 @@ class Scorer:
             return "cold start: no online features"
         return f"cold start: features older than the {self.reader.ttl_s / 86400:.0f}-day TTL"
 
-    def _now(self) -> str:
+    def now_iso(self) -> str:
         return datetime.fromtimestamp(self.reader.clock(), UTC).isoformat()
 
 

@@ -20,6 +20,7 @@ import bentoml
 import pandas as pd
 from feast import FeatureStore
 from pydantic import Field
+from starlette.responses import Response
 
 from campaigns.launch import campaigns_root
 from campaigns.page import campaign_app, marketer_app
@@ -29,7 +30,7 @@ from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, ServingConfig
 from decisions.eligibility import check_features
 from features.online import OnlineReader
-from features.store import data_now, open_store, push_events
+from features.store import data_now, materialized_version, open_store, push_events, snapshot_customers
 from serving.guard import Guard
 from serving.models import ModelHolder
 from serving.schemas import (
@@ -42,6 +43,7 @@ from serving.schemas import (
     EventsAccepted,
     ScoresResponse,
 )
+from serving.score_table import ScoreTables
 from serving.scorer import Scorer
 from serving.traffic import cancel_request_timers
 from training.dataset import feature_columns
@@ -81,6 +83,13 @@ class Nudge:
             self.config.online_cache_mib,
         )
         self.scorer = Scorer(reader, self.models, self.actions)
+        self.score_tables = ScoreTables(
+            self.scorer,
+            lambda: snapshot_customers(self.store),
+            lambda: materialized_version(self.store, self.config.feature_service),
+        )
+        if self.config.score_table:
+            self.score_tables.start(self.config.reload_interval_s)
         self.audience_planner = AudiencePlanner(
             self.store,
             self.config.feature_service,
@@ -93,14 +102,16 @@ class Nudge:
         threading.Thread(target=self._warm_population, name="population", daemon=True).start()
 
     def __is_ready__(self) -> bool:
-        return bool(self.models.current.predictors)
+        table_settled = not self.config.score_table or self.score_tables.first_build_done.is_set()
+        return bool(self.models.current.predictors) and table_settled
 
-    @bentoml.api(route="/scores")
-    def scores(self, customer_ids: CustomerIds) -> ScoresResponse:
+    @bentoml.api(route="/scores", output_spec=ScoresResponse)
+    def scores(self, customer_ids: CustomerIds) -> Response:
         """Every served model's calibrated score with its top SHAP reasons, per customer id;
         unknown or stale ids get an explicit cold-start answer."""
         self._check_size(customer_ids)
-        return self.scorer.score(customer_ids)
+        # Answers are kept encoded (serving.score_table): the body goes out as it is.
+        return Response(self.score_tables.answer(customer_ids), media_type="application/json")
 
     @bentoml.api(route="/next-best-action")
     def next_best_action(self, customer_ids: CustomerIds) -> DecisionsResponse:

@@ -1,0 +1,81 @@
+"""The /scores table: the same answers as live scoring, dropped when models or features change."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from features.store import materialized_version, snapshot_customers
+from serving.schemas import CustomerScore, ScoresResponse
+from serving.score_table import ScoreTables
+from serving.scorer import Scorer
+from tests.pipeline import Pipeline, in_process_scorer
+
+pytestmark = pytest.mark.integration
+
+
+def _tables(scorer: Scorer) -> ScoreTables:
+    store = scorer.reader.store
+    return ScoreTables(
+        scorer, lambda: snapshot_customers(store), lambda: materialized_version(store, "uplift_v2")
+    )
+
+
+def _marked(customer_id: int) -> bytes:
+    """An answer no model gives, planted in a table to see whether a request read the table."""
+    marker = CustomerScore(
+        customer_id=customer_id, known=True, scores={"churn": 0.123}, top_reasons={},
+        features_as_of=None, reason="planted",
+    )  # fmt: skip
+    return marker.model_dump_json().encode()
+
+
+def test_table_answers_equal_live_scores(trained_pipeline: Pipeline) -> None:
+    scorer = in_process_scorer(trained_pipeline)
+    tables = _tables(scorer)
+    assert tables.refresh() is True
+    assert tables.refresh() is False  # nothing changed: no second build
+    table = tables.current
+    assert table is not None
+    customers = snapshot_customers(scorer.reader.store)
+    assert 0.9 * len(customers) <= len(table.answers) <= len(customers)
+    held = sorted(table.answers)
+    ids = [*held[:40], 10**9, held[3], *held[-5:]]  # an unknown id and a repeated one too
+    body = tables.answer(ids)
+    assert ScoresResponse.model_validate_json(body).scores[40].reason == "cold start: no online features"
+    assert json.loads(body) == scorer.score(ids).model_dump(mode="json")
+
+
+def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipeline) -> None:
+    scorer = in_process_scorer(trained_pipeline)
+    tables = _tables(scorer)
+    tables.refresh()
+    assert tables.current is not None
+    customer = min(tables.current.answers)
+    tables.current.answers[customer] = _marked(customer)
+    assert b"planted" in tables.answer([customer])  # served from the table
+
+    # Newly materialized values: the registry records it and the next check rebuilds.
+    trained_pipeline.run("features", "materialize")
+    assert tables.refresh() is True
+    assert b"planted" not in tables.answer([customer])
+
+    # A model swap: until the table is rebuilt for the new set, requests are scored live.
+    tables.current.answers[customer] = _marked(customer)
+    scorer.models.current = dataclasses.replace(scorer.models.current)
+    assert b"planted" not in tables.answer([customer])
+    assert tables.refresh() is True
+
+
+def test_rows_past_the_ttl_are_answered_live(trained_pipeline: Pipeline) -> None:
+    scorer = in_process_scorer(trained_pipeline)
+    tables = _tables(scorer)
+    tables.refresh()
+    assert tables.current is not None
+    customer = min(tables.current.answers)
+    later = scorer.reader.clock() + scorer.reader.ttl_s + 86_400
+    scorer.reader.clock = lambda: later
+    answer = ScoresResponse.model_validate_json(tables.answer([customer])).scores[0]
+    assert answer.known is False and answer.reason.startswith("cold start: features older than")

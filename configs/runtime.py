@@ -29,6 +29,10 @@ class RuntimePaths:
     def feature_repo(self) -> Path:
         return self.data_dir / "feature_repo"
 
+    @property
+    def score_tables(self) -> Path:
+        return self.data_dir / "score_tables"
+
 
 def runtime_paths() -> RuntimePaths:
     """NUDGE_DATA_DIR (default ./data), NUDGE_MLRUNS_DIR (./mlruns), MLFLOW_TRACKING_URI."""

@@ -99,6 +99,12 @@ def materialized_version(store: FeatureStore, service: str) -> tuple[str, ...]:
     return tuple(sorted(f"{v.name}@{v.last_updated_timestamp}" for v in views if v.name in names))
 
 
+def live_features(store: FeatureStore) -> set[str]:
+    """Features whose online values change without a materialization: pushed and on-demand views."""
+    pushed = {f.name for v in store.list_feature_views() if v.stream_source is not None for f in v.features}
+    return pushed | {f.name for v in store.list_on_demand_feature_views() for f in v.features}
+
+
 def snapshot_customers(store: FeatureStore) -> list[int]:
     """The customer ids of the newest snapshot: every customer materialize_latest puts online."""
     newest = data_now(store).to_pydatetime()  # checks the source is a file

@@ -5,8 +5,10 @@ change only when a snapshot is materialized. Until a model alias moves or a mate
 a customer's scores and reasons are the same on every request: TreeSHAP of three models costs ~1.5 ms
 per customer, a lookup of the encoded answer microseconds.
 
-Each worker scores the newest snapshot's customers at start-up and again when its models or the
-registry's record of the materialized views change (checked every `reload_interval_s`). Ids not in
+A table is built when a worker starts and again when its models or the registry's record of the
+materialized views change (checked every `reload_interval_s`): the first worker to need it scores
+the newest snapshot's customers and saves the table under a name made of the model versions and that
+record; the other workers, and later starts with the same models and features, read the file. Ids not in
 the current table (new customers, a table still building, models swapped since) and rows whose
 features have aged past the TTL are scored live, so no answer comes from other models or features
 than the ones the service holds, up to one check interval after a materialization.
@@ -14,13 +16,20 @@ than the ones the service holds, up to one check interval after a materializatio
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from serving.models import ModelSet
 from serving.schemas import ScoresResponse
@@ -31,6 +40,8 @@ log = logging.getLogger(__name__)
 # Customers scored per online read while building: small enough that a request waiting on the same
 # connection is not held for long, large enough that TreeSHAP runs on a batch.
 _CHUNK = 200
+# Part of every saved table's name: a change to how answers are encoded makes old files unread.
+_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -49,10 +60,16 @@ class ScoreTables:
         scorer: Scorer,
         customers: Callable[[], Sequence[int]],
         features_version: Callable[[], tuple[str, ...]],
+        live_features: set[str],
+        folder: Path,
     ) -> None:
+        """`live_features`: features that change between materializations (features.store);
+        `folder`: where tables are saved for the other workers and later starts."""
         self.scorer = scorer
+        self.folder = folder
         self.customers = customers
         self.features_version = features_version
+        self.live_features = live_features
         self.current: ScoreTable | None = None
         self.last_error: str | None = None
         self.first_build_done = threading.Event()  # built or failed: readiness waits for it
@@ -84,7 +101,7 @@ class ScoreTables:
             table = self.current
             if table is not None and table.models is models and table.features == features:
                 return False
-            self.current = self._build(models, features)
+            self.current = self._load_or_build(models, features)
         except Exception as err:  # requests the table cannot answer are scored live
             self.last_error = f"{type(err).__name__}: {err}"
             log.exception("score table build failed; /scores runs live")
@@ -104,14 +121,48 @@ class ScoreTables:
         while interval_s > 0 and not self._stop.wait(interval_s):
             self.refresh()
 
+    def _load_or_build(self, models: ModelSet, features: tuple[str, ...]) -> ScoreTable:
+        key = {
+            "format": _FORMAT,
+            "scores": {score: f"{m.name}@{m.version}" for score, m in models.predictors.items()},
+            "features": features,
+        }
+        name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+        path = self.folder / f"{name}.parquet"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # One worker builds while the others wait for its file instead of doing the same work.
+        with (self.folder / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.exists():
+                return _read(path, models, features)
+            table = self._build(models, features)
+            self._save(table, path)
+        return table
+
+    def _save(self, table: ScoreTable, path: Path) -> None:
+        ids = list(table.answers)
+        columns = {
+            "customer_id": pa.array(ids, pa.int64()),
+            "as_of": pa.array([table.as_of[i] for i in ids], pa.float64()),
+            "answer": pa.array([table.answers[i] for i in ids], pa.binary()),
+        }
+        staging = path.with_suffix(f".{os.getpid()}.staging")
+        pq.write_table(pa.table(columns), staging)
+        os.replace(staging, path)  # readers see the whole file or none
+        for old in self.folder.glob("*.parquet"):  # tables of earlier models or features
+            if old != path:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".lock").unlink(missing_ok=True)
+
     def _build(self, models: ModelSet, features: tuple[str, ...]) -> ScoreTable:
+        live = sorted({n for m in models.predictors.values() for n in m.feature_names} & self.live_features)
+        if live:
+            raise ValueError(f"score models read features that change between materializations: {live}")
         started = time.perf_counter()
         ids = list(self.customers())
         as_of: dict[int, float] = {}
         answers: dict[int, bytes] = {}
         for start in range(0, len(ids), _CHUNK):
-            if self._stop.is_set():
-                break
             chunk = ids[start : start + _CHUNK]
             scored, vectors = self.scorer.answers(chunk, models)
             for answer, fresh, seconds in zip(scored, vectors.fresh, vectors.as_of_epoch_s, strict=True):
@@ -121,3 +172,11 @@ class ScoreTables:
         seconds = time.perf_counter() - started
         log.info("score table: %d of %d customers scored in %.1fs", len(answers), len(ids), seconds)
         return ScoreTable(models, features, as_of, answers)
+
+
+def _read(path: Path, models: ModelSet, features: tuple[str, ...]) -> ScoreTable:
+    stored = pq.read_table(path).to_pydict()
+    ids = stored["customer_id"]
+    log.info("score table: %d customers read from %s", len(ids), path)
+    as_of = dict(zip(ids, stored["as_of"], strict=True))
+    return ScoreTable(models, features, as_of, dict(zip(ids, stored["answer"], strict=True)))

@@ -30,7 +30,14 @@ from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, ServingConfig
 from decisions.eligibility import check_features
 from features.online import OnlineReader
-from features.store import data_now, materialized_version, open_store, push_events, snapshot_customers
+from features.store import (
+    data_now,
+    live_features,
+    materialized_version,
+    open_store,
+    push_events,
+    snapshot_customers,
+)
 from serving.guard import Guard
 from serving.models import ModelHolder
 from serving.schemas import (
@@ -87,6 +94,8 @@ class Nudge:
             self.scorer,
             lambda: snapshot_customers(self.store),
             lambda: materialized_version(self.store, self.config.feature_service),
+            live_features(self.store),
+            paths.score_tables,
         )
         if self.config.score_table:
             self.score_tables.start(self.config.reload_interval_s)

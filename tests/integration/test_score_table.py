@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
-from features.store import materialized_version, snapshot_customers
+from features.catalog import REALTIME
+from features.store import live_features, materialized_version, snapshot_customers
 from serving.schemas import CustomerScore, ScoresResponse
 from serving.score_table import ScoreTables
 from serving.scorer import Scorer
@@ -16,11 +18,19 @@ from tests.pipeline import Pipeline, in_process_scorer
 pytestmark = pytest.mark.integration
 
 
-def _tables(scorer: Scorer) -> ScoreTables:
+def _tables(scorer: Scorer, folder: Path, live: set[str] | None = None) -> ScoreTables:
     store = scorer.reader.store
     return ScoreTables(
-        scorer, lambda: snapshot_customers(store), lambda: materialized_version(store, "uplift_v2")
+        scorer,
+        lambda: snapshot_customers(store),
+        lambda: materialized_version(store, "uplift_v2"),
+        live_features(store) if live is None else live,
+        folder,
     )
+
+
+def _no_customers() -> list[int]:
+    raise AssertionError("the table was to be read from its file, not built")
 
 
 def _marked(customer_id: int) -> bytes:
@@ -32,9 +42,9 @@ def _marked(customer_id: int) -> bytes:
     return marker.model_dump_json().encode()
 
 
-def test_table_answers_equal_live_scores(trained_pipeline: Pipeline) -> None:
+def test_table_answers_equal_live_scores(trained_pipeline: Pipeline, tmp_path: Path) -> None:
     scorer = in_process_scorer(trained_pipeline)
-    tables = _tables(scorer)
+    tables = _tables(scorer, tmp_path)
     assert tables.refresh() is True
     assert tables.refresh() is False  # nothing changed: no second build
     table = tables.current
@@ -47,10 +57,16 @@ def test_table_answers_equal_live_scores(trained_pipeline: Pipeline) -> None:
     assert ScoresResponse.model_validate_json(body).scores[40].reason == "cold start: no online features"
     assert json.loads(body) == scorer.score(ids).model_dump(mode="json")
 
+    # Another worker (or a restart) with the same models and features reads the saved table.
+    other = _tables(scorer, tmp_path)
+    other.customers = _no_customers
+    assert other.refresh() is True
+    assert other.answer(ids) == tables.answer(ids)
 
-def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipeline) -> None:
+
+def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipeline, tmp_path: Path) -> None:
     scorer = in_process_scorer(trained_pipeline)
-    tables = _tables(scorer)
+    tables = _tables(scorer, tmp_path)
     tables.refresh()
     assert tables.current is not None
     customer = min(tables.current.answers)
@@ -61,6 +77,7 @@ def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipel
     trained_pipeline.run("features", "materialize")
     assert tables.refresh() is True
     assert b"planted" not in tables.answer([customer])
+    assert len(list(tmp_path.glob("*.parquet"))) == 1  # the table of the old features is gone
 
     # A model swap: until the table is rebuilt for the new set, requests are scored live.
     tables.current.answers[customer] = _marked(customer)
@@ -69,9 +86,9 @@ def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipel
     assert tables.refresh() is True
 
 
-def test_rows_past_the_ttl_are_answered_live(trained_pipeline: Pipeline) -> None:
+def test_rows_past_the_ttl_are_answered_live(trained_pipeline: Pipeline, tmp_path: Path) -> None:
     scorer = in_process_scorer(trained_pipeline)
-    tables = _tables(scorer)
+    tables = _tables(scorer, tmp_path)
     tables.refresh()
     assert tables.current is not None
     customer = min(tables.current.answers)
@@ -79,3 +96,19 @@ def test_rows_past_the_ttl_are_answered_live(trained_pipeline: Pipeline) -> None
     scorer.reader.clock = lambda: later
     answer = ScoresResponse.model_validate_json(tables.answer([customer])).scores[0]
     assert answer.known is False and answer.reason.startswith("cold start: features older than")
+
+
+def test_no_table_for_models_reading_features_that_change_online(
+    trained_pipeline: Pipeline, tmp_path: Path
+) -> None:
+    scorer = in_process_scorer(trained_pipeline)
+    live = live_features(scorer.reader.store)
+    assert set(REALTIME.features) | {"hours_since_last_visit"} <= live
+    churn_feature = scorer.models.current.predictors["churn"].feature_names[0]
+    assert churn_feature not in live
+    # Were a score model to read a pushed feature, a table would serve values from before the push.
+    tables = _tables(scorer, tmp_path, live | {churn_feature})
+    assert tables.refresh() is False
+    assert tables.current is None and churn_feature in str(tables.last_error)
+    ids = [1, 2, 3]
+    assert json.loads(tables.answer(ids)) == scorer.score(ids).model_dump(mode="json")

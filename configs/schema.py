@@ -171,9 +171,10 @@ class ServingConfig(StrictModel):
     # Server processes, each with its own models and online-store connection. "cpu_count": one per
     # core, since one process runs requests on one core at a time (Python's GIL).
     workers: Literal["cpu_count"] | PositiveInt = Field("cpu_count", union_mode="left_to_right")
-    # Keep every customer's /scores answer in memory (serving.score_table): each worker scores the
-    # newest snapshot once at start-up (ready only after) and again when models or materialized
-    # features change; ~1.5 ms of a core and ~1 KB per customer. False: score every request live.
+    # Answer /scores from a table of every customer's answer (serving.score_table), built before
+    # the service is ready and again when models or materialized features change, shared by the
+    # workers through data/score_tables/; ~1.5 ms of a core to build and ~1 KB of memory per
+    # customer. False: score every request live.
     score_table: bool = True
 
 

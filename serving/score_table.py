@@ -7,11 +7,11 @@ per customer, a lookup of the encoded answer microseconds.
 
 A table is built when a worker starts and again when its models or the registry's record of the
 materialized views change (checked every `reload_interval_s`): the first worker to need it scores
-the newest snapshot's customers and saves the table under a name made of the model versions and that
-record; the other workers, and later starts with the same models and features, read the file. Ids not in
-the current table (new customers, a table still building, models swapped since) and rows whose
-features have aged past the TTL are scored live, so no answer comes from other models or features
-than the ones the service holds, up to one check interval after a materialization.
+the newest snapshot's customers and saves the table under a name made of the model versions and
+that record; the other workers, and later starts with the same models and features, read the file.
+Ids not in the current table (new customers, a table still building, models swapped since) and rows
+whose features have aged past the TTL are scored live, so no answer comes from other models or
+features than the ones the service holds, up to one check interval after a materialization.
 """
 
 from __future__ import annotations

@@ -107,20 +107,17 @@ def live_features(store: FeatureStore) -> set[str]:
 
 def snapshot_customers(store: FeatureStore) -> list[int]:
     """The customer ids of the newest snapshot: every customer materialize_latest puts online."""
-    newest = data_now(store).to_pydatetime()  # checks the source is a file
     source = store.get_feature_view(VIEWS[0].name).batch_source
-    assert isinstance(source, FileSource)
-    table = pq.read_table(source.path, columns=[CUSTOMER_KEY], filters=[("event_timestamp", "=", newest)])
-    ids: list[int] = table.column(CUSTOMER_KEY).to_pylist()
+    ids: list[int] = _snapshot_rows(source, data_now(store), [CUSTOMER_KEY])[CUSTOMER_KEY].tolist()
     return ids
 
 
-def _snapshot_rows(source: object, at: pd.Timestamp) -> pd.DataFrame:
+def _snapshot_rows(source: object, at: pd.Timestamp, columns: list[str] | None = None) -> pd.DataFrame:
     if not isinstance(source, (FileSource, PushSource)):
         raise TypeError(f"expected a file or push source, got {type(source).__name__}")
     batch = source.batch_source if isinstance(source, PushSource) else source
     assert isinstance(batch, FileSource)
-    table = pq.read_table(batch.path, filters=[("event_timestamp", "=", at.to_pydatetime())])
+    table = pq.read_table(batch.path, columns=columns, filters=[("event_timestamp", "=", at.to_pydatetime())])
     return table.to_pandas()
 
 

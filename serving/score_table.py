@@ -73,7 +73,6 @@ class ScoreTables:
         self.current: ScoreTable | None = None
         self.last_error: str | None = None
         self.first_build_done = threading.Event()  # built or failed: readiness waits for it
-        self._stop = threading.Event()
 
     def answer(self, customer_ids: list[int]) -> bytes:
         """The /scores response body, each customer from the table when it holds them."""
@@ -112,13 +111,11 @@ class ScoreTables:
     def start(self, interval_s: float) -> None:
         threading.Thread(target=self._watch, args=(interval_s,), name="score-table", daemon=True).start()
 
-    def stop(self) -> None:
-        self._stop.set()
-
     def _watch(self, interval_s: float) -> None:
         self.refresh()
         self.first_build_done.set()
-        while interval_s > 0 and not self._stop.wait(interval_s):
+        while interval_s > 0:
+            time.sleep(interval_s)
             self.refresh()
 
     def _load_or_build(self, models: ModelSet, features: tuple[str, ...]) -> ScoreTable:

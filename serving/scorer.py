@@ -21,8 +21,8 @@ class Scorer:
         self.models = models
         self.actions = actions
 
-    def score(self, customer_ids: list[int], models: ModelSet | None = None) -> ScoresResponse:
-        models = models or self.models.current  # one set for the whole request, even if a reload lands
+    def score(self, customer_ids: list[int]) -> ScoresResponse:
+        models = self.models.current  # one set for the whole request, even if a reload lands
         answers, _ = self.answers(customer_ids, models)
         return ScoresResponse(models=models.versions, scored_at=self.now_iso(), scores=answers)
 

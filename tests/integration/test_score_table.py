@@ -29,6 +29,15 @@ def _tables(scorer: Scorer, folder: Path, live: set[str] | None = None) -> Score
     )
 
 
+def _built(pipeline: Pipeline, folder: Path) -> tuple[Scorer, ScoreTables, int]:
+    """A scorer, its built tables and the lowest customer id the current table holds."""
+    scorer = in_process_scorer(pipeline)
+    tables = _tables(scorer, folder)
+    assert tables.refresh() is True
+    assert tables.current is not None
+    return scorer, tables, min(tables.current.answers)
+
+
 def _no_customers() -> list[int]:
     raise AssertionError("the table was to be read from its file, not built")
 
@@ -65,11 +74,8 @@ def test_table_answers_equal_live_scores(trained_pipeline: Pipeline, tmp_path: P
 
 
 def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipeline, tmp_path: Path) -> None:
-    scorer = in_process_scorer(trained_pipeline)
-    tables = _tables(scorer, tmp_path)
-    tables.refresh()
+    scorer, tables, customer = _built(trained_pipeline, tmp_path)
     assert tables.current is not None
-    customer = min(tables.current.answers)
     tables.current.answers[customer] = _marked(customer)
     assert b"planted" in tables.answer([customer])  # served from the table
 
@@ -87,11 +93,7 @@ def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipel
 
 
 def test_rows_past_the_ttl_are_answered_live(trained_pipeline: Pipeline, tmp_path: Path) -> None:
-    scorer = in_process_scorer(trained_pipeline)
-    tables = _tables(scorer, tmp_path)
-    tables.refresh()
-    assert tables.current is not None
-    customer = min(tables.current.answers)
+    scorer, tables, customer = _built(trained_pipeline, tmp_path)
     later = scorer.reader.clock() + scorer.reader.ttl_s + 86_400
     scorer.reader.clock = lambda: later
     answer = ScoresResponse.model_validate_json(tables.answer([customer])).scores[0]

@@ -6,6 +6,8 @@ NUDGE_REDIS_CONNECTION (default 127.0.0.1:6390, the port scripts/redis.sh starts
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 from datetime import datetime
@@ -92,11 +94,16 @@ def materialize_latest(config: FeaturesConfig, repo_dir: Path, progress: bool = 
 
 
 def materialized_version(store: FeatureStore, service: str) -> tuple[str, ...]:
-    """When each stored view of `service` last changed in the registry (a materialization or an
-    apply), read afresh from the registry: equal tuples mean the online values are the same."""
+    """Which online store holds `service`'s stored views and when each last changed in the registry
+    (a materialization or an apply), read afresh from the registry: equal tuples mean the online
+    values are the same. The store is part of it because moving a repo to another online store
+    (features apply) records no change of the views themselves."""
     names = {p.name for p in store.get_feature_service(service, allow_cache=False).feature_view_projections}
     views = store.registry.list_feature_views(store.project, allow_cache=False)
-    return tuple(sorted(f"{v.name}@{v.last_updated_timestamp}" for v in views if v.name in names))
+    online = json.dumps(store.config.online_store.model_dump(mode="json"), sort_keys=True)
+    # Hashed: a Redis connection string may hold a password.
+    where = "online@" + hashlib.sha256(online.encode()).hexdigest()[:16]
+    return (where, *sorted(f"{v.name}@{v.last_updated_timestamp}" for v in views if v.name in names))
 
 
 def live_features(store: FeatureStore) -> set[str]:

@@ -8,7 +8,6 @@ current set keeps serving: a bad registration never takes the service down.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -80,7 +79,8 @@ def single_threaded(obj: object, seen: set[int] | None = None) -> None:
 
 
 class ModelHolder:
-    """The current ModelSet, re-checked against the registry every `reload_interval_s`."""
+    """The current ModelSet; `refresh` re-checks the registry (the service calls it every
+    `reload_interval_s`)."""
 
     def __init__(self, config: ServingConfig, tracking_uri: str, available: list[str]) -> None:
         mlflow.set_tracking_uri(tracking_uri)
@@ -88,7 +88,6 @@ class ModelHolder:
         self.available = set(available)
         self.current = self._checked(load_models(config))
         self.last_error: str | None = None
-        self._stop = threading.Event()
 
     def refresh(self) -> bool:
         """Swap in the alias targets if they moved; True when a new set now serves."""
@@ -103,18 +102,6 @@ class ModelHolder:
         log.info("models reloaded: %s -> %s", self.current.versions, candidate.versions)
         self.current, self.last_error = candidate, None
         return True
-
-    def start(self) -> None:
-        if self.config.reload_interval_s <= 0:
-            return
-        threading.Thread(target=self._watch, name="model-reload", daemon=True).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.config.reload_interval_s):
-            self.refresh()
 
     def _checked(self, models: ModelSet) -> ModelSet:
         missing = [n for n in models.feature_names() if n not in self.available]

@@ -6,7 +6,8 @@ a customer's scores and reasons are the same on every request: TreeSHAP of three
 per customer, a lookup of the encoded answer microseconds.
 
 A table is built when a worker starts and again when its models or the registry's record of the
-materialized views change (checked every `reload_interval_s`): the first worker to need it scores
+materialized views change (the service calls `refresh` every `reload_interval_s`, right after
+its model check, so a model swap is followed by its table at once): the first worker to need it scores
 the newest snapshot's customers and saves the table under a name made of the model versions and
 that record; the other workers, and later starts with the same models and features, read the file.
 Ids not in the current table (new customers, a table still building, models swapped since) and rows
@@ -21,7 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,7 +72,6 @@ class ScoreTables:
         self.live_features = live_features
         self.current: ScoreTable | None = None
         self.last_error: str | None = None
-        self.first_build_done = threading.Event()  # built or failed: readiness waits for it
 
     def answer(self, customer_ids: list[int]) -> bytes:
         """The /scores response body, each customer from the table when it holds them."""
@@ -107,16 +106,6 @@ class ScoreTables:
             return False
         self.last_error = None
         return True
-
-    def start(self, interval_s: float) -> None:
-        threading.Thread(target=self._watch, args=(interval_s,), name="score-table", daemon=True).start()
-
-    def _watch(self, interval_s: float) -> None:
-        self.refresh()
-        self.first_build_done.set()
-        while interval_s > 0:
-            time.sleep(interval_s)
-            self.refresh()
 
     def _load_or_build(self, models: ModelSet, features: tuple[str, ...]) -> ScoreTable:
         key = {

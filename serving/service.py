@@ -74,6 +74,9 @@ def make_clock(kind: str, store: FeatureStore) -> Callable[[], float]:
 @bentoml.service(name="nudge", traffic={"timeout": 30})
 class Nudge:
     def __init__(self) -> None:
+        # BentoML's worker logging passes only warnings from other packages; the service's own
+        # news (model swaps, score table builds) is logged at bentoml's level, INFO unless quiet.
+        logging.getLogger("serving").setLevel(logging.getLogger("bentoml").getEffectiveLevel())
         self.config = load_config("serving", ServingConfig)
         self.actions = load_config("actions", ActionsConfig)
         paths = runtime_paths()
@@ -82,7 +85,6 @@ class Nudge:
         for name, action in self.actions.actions.items():
             check_features(name, action, pd.Index(available))
         self.models = ModelHolder(self.config, paths.tracking_uri, available)
-        self.models.start()
         reader = OnlineReader(
             self.store,
             self.config.feature_service,
@@ -97,8 +99,8 @@ class Nudge:
             live_features(self.store),
             paths.score_tables,
         )
-        if self.config.score_table:
-            self.score_tables.start(self.config.reload_interval_s)
+        self.settled = threading.Event()  # the first score table is built (or failed, or off)
+        threading.Thread(target=self._keep_current, name="reload", daemon=True).start()
         self.audience_planner = AudiencePlanner(
             self.store,
             self.config.feature_service,
@@ -111,8 +113,20 @@ class Nudge:
         threading.Thread(target=self._warm_population, name="population", daemon=True).start()
 
     def __is_ready__(self) -> bool:
-        table_settled = not self.config.score_table or self.score_tables.first_build_done.is_set()
-        return bool(self.models.current.predictors) and table_settled
+        return bool(self.models.current.predictors) and self.settled.is_set()
+
+    def _keep_current(self) -> None:
+        """Build the first score table, then every `reload_interval_s` swap in the models whose
+        alias moved and rebuild the table a swap or a materialization outdated. One loop for both:
+        the table of new models is built at once, not up to an interval after the swap."""
+        if self.config.score_table:
+            self.score_tables.refresh()
+        self.settled.set()
+        while self.config.reload_interval_s > 0:
+            time.sleep(self.config.reload_interval_s)
+            self.models.refresh()
+            if self.config.score_table:
+                self.score_tables.refresh()
 
     @bentoml.api(route="/scores", output_spec=ScoresResponse)
     def scores(self, customer_ids: CustomerIds) -> Response:

@@ -11,8 +11,10 @@ its model check, so a model swap is followed by its table at once): the first wo
 the newest snapshot's customers and saves the table under a name made of the model versions and
 that record; the other workers, and later starts with the same models and features, read the file.
 Ids not in the current table (new customers, a table still building, models swapped since) and rows
-whose features have aged past the TTL are scored live, so no answer comes from other models or
-features than the ones the service holds, up to one check interval after a materialization.
+whose features have aged past the TTL are scored live, so no answer comes from other models than
+the ones the service holds. After a materialization the previous snapshot's answers (their
+`features_as_of` says so) serve until the new table is built: one check interval plus the build,
+rather than every request scored live meanwhile.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from features.catalog import REALTIME
-from features.store import live_features, materialized_version, snapshot_customers
+from features.store import live_features, materialized_version, open_store, snapshot_customers
 from serving.schemas import CustomerScore, ScoresResponse
 from serving.score_table import ScoreTables
 from serving.scorer import Scorer
@@ -90,6 +91,20 @@ def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipel
     scorer.models.current = dataclasses.replace(scorer.models.current)
     assert b"planted" not in tables.answer([customer])
     assert tables.refresh() is True
+
+
+def test_another_online_store_makes_another_table(trained_pipeline: Pipeline, tmp_path: Path) -> None:
+    # The same repository pointed at Redis (`features apply` with no new materialization): the
+    # registry records no view change, yet the online values are other ones.
+    repo = trained_pipeline.data_dir / "feature_repo"
+    config = yaml.safe_load((repo / "feature_store.yaml").read_text())
+    assert config["online_store"]["type"] == "sqlite"
+    config["online_store"] = {"type": "redis", "connection_string": "127.0.0.1:6390"}
+    (tmp_path / "feature_store.yaml").write_text(yaml.safe_dump(config))
+    on_sqlite = materialized_version(open_store(repo), "uplift_v2")
+    on_redis = materialized_version(open_store(tmp_path), "uplift_v2")
+    assert on_redis[1:] == on_sqlite[1:]  # the same record of materializations
+    assert on_redis != on_sqlite
 
 
 def test_rows_past_the_ttl_are_answered_live(trained_pipeline: Pipeline, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -132,6 +133,37 @@ def test_api_key_is_enforced_when_configured(trained_pipeline: Pipeline) -> None
         ok = httpx.post(f"{url}/scores", json=body, headers={"X-API-Key": "s3cret"}, timeout=30)
         assert ok.status_code == 200
         assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200  # probes stay open
+
+
+def test_a_moved_alias_is_served_and_gets_its_table(trained_pipeline: Pipeline) -> None:
+    """Hot reload through the real server: one reload interval after the champion alias moves,
+    /scores answers with the new version, from a score table built for it."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(f"sqlite:///{trained_pipeline.root / 'mlruns' / 'mlflow.db'}")
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias("nudge-churn", "champion")
+    tables = trained_pipeline.data_dir / "score_tables"
+    config = ServingConfig(port=3918, reload_interval_s=1)
+    log = trained_pipeline.root / "serve-reload.log"
+    with ServerProcess(config, log_file=log, env=trained_pipeline.env) as url:
+        built = set(tables.glob("*.parquet"))
+        assert len(built) == 1
+        moved = client.create_model_version("nudge-churn", source=champion.source, run_id=champion.run_id)
+        try:
+            client.set_registered_model_alias("nudge-churn", "champion", moved.version)
+            deadline = time.monotonic() + 120
+            while set(tables.glob("*.parquet")) == built and time.monotonic() < deadline:
+                time.sleep(0.5)
+            rebuilt = set(tables.glob("*.parquet"))
+            assert rebuilt and rebuilt != built, "no score table was built for the new champion"
+            for _ in range(2 * (os.cpu_count() or 1)):  # every worker has swapped
+                body = httpx.post(f"{url}/scores", json={"customer_ids": [1]}, timeout=30).json()
+                assert body["models"]["nudge-churn"] == str(moved.version)
+        finally:
+            client.set_registered_model_alias("nudge-churn", "champion", champion.version)
+    assert "score table:" in log.read_text()  # the service's own INFO logs reach the server log
 
 
 def test_pushed_events_reach_the_online_store(service_url: str, trained_pipeline: Pipeline) -> None:

@@ -173,7 +173,7 @@ class ServingConfig(StrictModel):
     workers: Literal["cpu_count"] | PositiveInt = Field("cpu_count", union_mode="left_to_right")
     # Answer /scores from a table of every customer's answer (serving.score_table), built before
     # the service is ready and again when models or materialized features change, shared by the
-    # workers through data/score_tables/; ~1.5 ms of a core to build and ~1 KB of memory per
+    # workers through data/score_tables/; ~3 ms of a core to build and ~1 KB of memory per
     # customer. False: score every request live.
     score_table: bool = True
 

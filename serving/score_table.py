@@ -2,8 +2,8 @@
 
 The score models read only stored batch views (never the pushed real-time view), whose online values
 change only when a snapshot is materialized. Until a model alias moves or a materialization lands,
-a customer's scores and reasons are the same on every request: TreeSHAP of three models costs ~1.5 ms
-per customer, a lookup of the encoded answer microseconds.
+a customer's scores and reasons are the same on every request: TreeSHAP of three models costs ~3 ms
+of a core per customer, a lookup of the encoded answer microseconds.
 
 A table is built when a worker starts and again when its models or the registry's record of the
 materialized views change (the service calls `refresh` every `reload_interval_s`, right after

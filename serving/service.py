@@ -109,19 +109,21 @@ class Nudge:
             paths.raw,
             campaigns_root(paths),
         )
-        # Read the population once in the background so the first audience request is fast too.
-        threading.Thread(target=self._warm_population, name="population", daemon=True).start()
 
     def __is_ready__(self) -> bool:
         return bool(self.models.current.predictors) and self.settled.is_set()
 
     def _keep_current(self) -> None:
-        """Build the first score table, then every `reload_interval_s` swap in the models whose
-        alias moved and rebuild the table a swap or a materialization outdated. One loop for both:
-        the table of new models is built at once, not up to an interval after the swap."""
+        """Build the first score table and read the audience population (so the first audience
+        request is fast too), then every `reload_interval_s` swap in the models whose alias moved
+        and rebuild the table a swap or a materialization outdated. One loop for both: the table
+        of new models is built at once, not up to an interval after the swap."""
         if self.config.score_table:
             self.score_tables.refresh()
         self.settled.set()
+        # After the table, not beside it: both take every core, and readiness waits for the table.
+        # Its own thread: model checks must not wait for it.
+        threading.Thread(target=self._warm_population, name="population", daemon=True).start()
         while self.config.reload_interval_s > 0:
             time.sleep(self.config.reload_interval_s)
             self.models.refresh()

@@ -99,8 +99,6 @@ class Nudge:
             live_features(self.store),
             paths.score_tables,
         )
-        self.settled = threading.Event()  # the first score table is built (or failed, or off)
-        threading.Thread(target=self._keep_current, name="reload", daemon=True).start()
         self.audience_planner = AudiencePlanner(
             self.store,
             self.config.feature_service,
@@ -109,6 +107,8 @@ class Nudge:
             paths.raw,
             campaigns_root(paths),
         )
+        self.settled = threading.Event()  # the first score table is built (or failed, or off)
+        threading.Thread(target=self._keep_current, name="reload", daemon=True).start()
 
     def __is_ready__(self) -> bool:
         return bool(self.models.current.predictors) and self.settled.is_set()

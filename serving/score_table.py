@@ -135,8 +135,11 @@ class ScoreTables:
             "answer": pa.array([table.answers[i] for i in ids], pa.binary()),
         }
         staging = path.with_suffix(f".{os.getpid()}.staging")
-        pq.write_table(pa.table(columns), staging)
-        os.replace(staging, path)  # readers see the whole file or none
+        try:
+            pq.write_table(pa.table(columns), staging)
+            os.replace(staging, path)  # readers see the whole file or none
+        finally:
+            staging.unlink(missing_ok=True)  # a failed write leaves nothing behind
         for old in self.folder.glob("*.parquet"):  # tables of earlier models or features
             if old != path:
                 old.unlink(missing_ok=True)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from configs.runtime import RuntimePaths
+
 if TYPE_CHECKING:
     from serving.scorer import Scorer
 
@@ -24,6 +26,12 @@ class Pipeline:
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
+
+    @property
+    def paths(self) -> RuntimePaths:
+        """Where the pipeline's `nudge` runs read and write: its data folder and MLflow registry."""
+        mlruns = Path(self.env["NUDGE_MLRUNS_DIR"])
+        return RuntimePaths(self.data_dir, mlruns, f"sqlite:///{mlruns / 'mlflow.db'}")
 
     def run(
         self, *args: str, check: bool = True, env: dict[str, str] | None = None
@@ -62,7 +70,6 @@ def run_skeleton(pipeline: Pipeline, customers: int = 3000, days: int = 150) -> 
 def in_process_scorer(pipeline: Pipeline, clock: Callable[[], float] | None = None) -> Scorer:
     """The service's Scorer over the pipeline's store and registry, without a server."""
     from configs.loader import load_config
-    from configs.runtime import RuntimePaths
     from configs.schema import ActionsConfig, ServingConfig
     from features.online import OnlineReader
     from features.store import open_store
@@ -71,8 +78,7 @@ def in_process_scorer(pipeline: Pipeline, clock: Callable[[], float] | None = No
     from serving.service import make_clock
     from training.dataset import feature_columns
 
-    mlruns = pipeline.root / "mlruns"
-    paths = RuntimePaths(pipeline.data_dir, mlruns, f"sqlite:///{mlruns / 'mlflow.db'}")
+    paths = pipeline.paths
     config = ServingConfig(reload_interval_s=0)
     store = open_store(paths.feature_repo)
     holder = ModelHolder(config, paths.tracking_uri, feature_columns(store, config.feature_service))

@@ -20,7 +20,6 @@ import pytest
 
 from campaigns.measurement import measure_campaign
 from campaigns.review import review_campaign
-from configs.runtime import RuntimePaths
 from configs.schema import ServingConfig
 from events.store import read_dataset, read_table, write_dataset
 from tests.pipeline import Pipeline
@@ -41,11 +40,6 @@ def pipeline(trained_pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactor
     tracking = mlflow.get_tracking_uri()
     yield Pipeline(root, {**trained_pipeline.env, "NUDGE_DATA_DIR": str(data)})
     mlflow.set_tracking_uri(tracking)  # review_campaign points MLflow at the fixture's registry
-
-
-def runtime(pipeline: Pipeline) -> RuntimePaths:
-    mlruns = Path(pipeline.env["NUDGE_MLRUNS_DIR"])
-    return RuntimePaths(pipeline.data_dir, mlruns, f"sqlite:///{mlruns / 'mlflow.db'}")
 
 
 def current_features(pipeline: Pipeline, view: str) -> pd.DataFrame:
@@ -93,7 +87,7 @@ def test_audience_is_launched_measured_and_fed_back(pipeline: Pipeline) -> None:
     assert (read_table(raw, "campaigns")["campaign_id"] == CAMPAIGN).sum() == 1
     assert (read_table(raw, "campaign_assignments")["campaign_id"] == CAMPAIGN).sum() == len(audience)
 
-    again, status = review_campaign(CAMPAIGN, ServingConfig(), runtime(pipeline))
+    again, status = review_campaign(CAMPAIGN, ServingConfig(), pipeline.paths)
     assert status.startswith("already in the raw data") and again.lift.estimate == pytest.approx(planted_lift)
     assert (read_table(raw, "campaign_assignments")["campaign_id"] == CAMPAIGN).sum() == len(audience)
 
@@ -135,7 +129,7 @@ def test_simulated_campaigns_measure_their_true_uplift(
     truth = pd.read_parquet(trained_pipeline.data_dir / "ground_truth" / "assignments.parquet")
     true_uplift = truth.groupby("campaign_id")["true_uplift"].mean()
 
-    largest, status = review_campaign(closed[0], ServingConfig(), runtime(trained_pipeline))
+    largest, status = review_campaign(closed[0], ServingConfig(), trained_pipeline.paths)
     assert largest.lift.low <= true_uplift[closed[0]] <= largest.lift.high
     assert status.startswith("already in the raw data")
     assert "scored at assignment time" in largest.qini_source

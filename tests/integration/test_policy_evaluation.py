@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def evaluation(trained_pipeline: Pipeline) -> tuple[str, dict[str, float]]:
     result = trained_pipeline.run("evaluate-policy")
-    client = MlflowClient(tracking_uri=f"sqlite:///{trained_pipeline.root / 'mlruns' / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=trained_pipeline.paths.tracking_uri)
     runs = client.search_runs(
         [client.get_experiment_by_name("nudge").experiment_id],
         "attributes.run_name = 'policy_evaluation'",

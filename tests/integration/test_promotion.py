@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_challenger_is_promoted_only_by_margin_and_can_be_rolled_back(trained_pipeline: Pipeline) -> None:
-    client = MlflowClient(tracking_uri=f"sqlite:///{trained_pipeline.root / 'mlruns' / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=trained_pipeline.paths.tracking_uri)
     champion_before = client.get_model_version_by_alias("nudge-churn", "champion").version
     trained = trained_pipeline.run("train", "--task", "churn")
     challenger = client.get_model_version_by_alias("nudge-churn", "challenger").version

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from configs.runtime import RuntimePaths
 from decisions.policy import Estimates, decide
 from features.catalog import REALTIME, SERVICES, VIEWS
 from features.definitions import RECENCY_NOW
@@ -21,13 +20,8 @@ from tests.pipeline import Pipeline, in_process_scorer
 pytestmark = pytest.mark.integration
 
 
-def _paths(pipeline: Pipeline) -> RuntimePaths:
-    mlruns = pipeline.root / "mlruns"
-    return RuntimePaths(pipeline.data_dir, mlruns, f"sqlite:///{mlruns / 'mlflow.db'}")
-
-
 def test_feast_registry_holds_the_declared_objects(trained_pipeline: Pipeline) -> None:
-    store = open_store(_paths(trained_pipeline).feature_repo)
+    store = open_store(trained_pipeline.paths.feature_repo)
     assert [e.name for e in store.list_entities()] == ["customer"]
     expected_views = {spec.name for spec in (*VIEWS, REALTIME)}
     assert {v.name for v in store.list_feature_views()} == expected_views
@@ -37,7 +31,7 @@ def test_feast_registry_holds_the_declared_objects(trained_pipeline: Pipeline) -
 
 
 def test_champion_is_registered_with_its_run_metrics(trained_pipeline: Pipeline) -> None:
-    paths = _paths(trained_pipeline)
+    paths = trained_pipeline.paths
     client = MlflowClient(tracking_uri=paths.tracking_uri)
     version = client.get_model_version_by_alias("nudge-churn", "champion")
     run = client.get_run(version.run_id)
@@ -56,7 +50,7 @@ def test_champion_is_registered_with_its_run_metrics(trained_pipeline: Pipeline)
 def test_online_scores_match_offline_features_of_the_latest_snapshot(
     trained_pipeline: Pipeline,
 ) -> None:
-    paths = _paths(trained_pipeline)
+    paths = trained_pipeline.paths
     scorer = in_process_scorer(trained_pipeline)
     churn = scorer.models.current.predictors["churn"]
     snapshots = functools.reduce(
@@ -87,7 +81,7 @@ def test_cli_reports_bad_config_clearly_and_writes_nothing(
 
 
 def test_features_past_their_ttl_are_not_served_as_fresh(trained_pipeline: Pipeline) -> None:
-    paths = _paths(trained_pipeline)
+    paths = trained_pipeline.paths
     snapshots = pd.read_parquet(paths.features / "customer_profile.parquet")
     ids = snapshots[snapshots["event_timestamp"] == snapshots["event_timestamp"].max()]["customer_id"]
     later = make_clock("data", open_store(paths.feature_repo))() + 400 * 86400  # beyond the 120-day TTL
@@ -102,7 +96,7 @@ def test_one_customer_decisions_equal_the_batch_rule_with_every_model_run(
     # Serving runs only the uplift models of actions a request's customers may get: that must not
     # change a decision.
     scorer = in_process_scorer(trained_pipeline)
-    snapshots = pd.read_parquet(_paths(trained_pipeline).features / "customer_activity.parquet")
+    snapshots = pd.read_parquet(trained_pipeline.paths.features / "customer_activity.parquet")
     ids = snapshots.loc[snapshots["event_timestamp"] == snapshots["event_timestamp"].max(), "customer_id"]
     ids = [int(i) for i in ids.sample(300, random_state=2)]
     one_by_one = [scorer.next_best_action([i]).decisions[0] for i in ids]

@@ -138,9 +138,13 @@ def test_api_key_is_enforced_when_configured(trained_pipeline: Pipeline) -> None
 def test_a_moved_alias_is_served_and_gets_its_table(trained_pipeline: Pipeline) -> None:
     """Hot reload through the real server: one reload interval after the champion alias moves,
     /scores answers with the new version, from a score table built for it."""
+    import mlflow
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=trained_pipeline.paths.tracking_uri)
+    # Process-wide: create_model_version looks a logged model's source up through it, whatever
+    # the client's own tracking URI.
+    mlflow.set_tracking_uri(trained_pipeline.paths.tracking_uri)
+    client = MlflowClient()
     champion = client.get_model_version_by_alias("nudge-churn", "champion")
     tables = trained_pipeline.data_dir / "score_tables"
     config = ServingConfig(port=3918, reload_interval_s=1)

@@ -33,6 +33,7 @@ demo: install ## Simulate, build features, train and register the models, serve 
 	$(NUDGE) features apply
 	$(NUDGE) features materialize
 	$(NUDGE) train --task all
+	$(NUDGE) score-table
 	$(NUDGE) scores
 	$(NUDGE) evaluate-policy
 	$(NUDGE) audience --action welcome_coupon --size 300 --out data/audiences/welcome_demo.csv

@@ -323,6 +323,28 @@ def _show_live(url: str, ids: list[int], many: list[int]) -> None:
         print_decision_mix(console, request_decisions(url, many))
 
 
+@app.command("score-table")
+def score_table(config: Path = ConfigOption) -> None:
+    """Build the /scores answers of the champion models for the materialized features, so a
+    service starting on them reads the table instead of building it (run after materialize, train
+    or promote)."""
+    from configs.schema import ActionsConfig
+    from serving.score_table import ScoreTables
+    from serving.scorer import open_scorer
+
+    cfg = load_config("serving", ServingConfig, config)
+    paths = runtime_paths()
+    scorer = open_scorer(cfg, paths, load_config("actions", ActionsConfig))
+    tables = ScoreTables.of(scorer, cfg.feature_service, paths.score_tables)
+    tables.update()
+    assert tables.current is not None  # update raises rather than leave none
+    versions = ", ".join(f"{name} v{version}" for name, version in tables.current.models.versions.items())
+    console.print(
+        f"score table: {len(tables.current.answers):,} customers of the snapshot by {versions} "
+        f"in {paths.score_tables}"
+    )
+
+
 @app.command()
 def serve(config: Path = ConfigOption) -> None:
     """Serve scores over HTTP with BentoML (blocks)."""

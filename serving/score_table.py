@@ -9,7 +9,8 @@ A table is built when a worker starts and again when its models or the registry'
 materialized views change (the service calls `refresh` every `reload_interval_s`, right after
 its model check, so a model swap is followed by its table at once): the first worker to need it scores
 the newest snapshot's customers and saves the table under a name made of the model versions and
-that record; the other workers, and later starts with the same models and features, read the file.
+that record; the other workers, and later starts with the same models and features, read the file
+(`nudge score-table` builds it in a batch job, so a starting service need not).
 Ids not in the current table (new customers, a table still building, models swapped since) and rows
 whose features have aged past the TTL are scored live, so no answer comes from other models than
 the ones the service holds. After a materialization the previous snapshot's answers (their
@@ -33,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.store import live_features, materialized_version, snapshot_customers
 from serving.models import ModelSet
 from serving.schemas import ScoresResponse
 from serving.scorer import Scorer
@@ -75,6 +77,18 @@ class ScoreTables:
         self.current: ScoreTable | None = None
         self.last_error: str | None = None
 
+    @classmethod
+    def of(cls, scorer: Scorer, feature_service: str, folder: Path) -> ScoreTables:
+        """The tables of `scorer`'s models over the customers of its store's newest snapshot."""
+        store = scorer.reader.store
+        return cls(
+            scorer,
+            lambda: snapshot_customers(store),
+            lambda: materialized_version(store, feature_service),
+            live_features(store),
+            folder,
+        )
+
     def answer(self, customer_ids: list[int]) -> bytes:
         """The /scores response body, each customer from the table when it holds them."""
         models = self.scorer.models.current
@@ -95,18 +109,25 @@ class ScoreTables:
         return head[:-2] + b",".join(rows[cid] for cid in customer_ids) + b"]}"
 
     def refresh(self) -> bool:
-        """Build a new table when the models or the materialized features changed; True if built."""
+        """`update`, logging a failure instead of raising it: requests the table cannot answer are
+        scored live."""
         try:
-            models, features = self.scorer.models.current, self.features_version()
-            table = self.current
-            if table is not None and table.models is models and table.features == features:
-                return False
-            self.current = self._load_or_build(models, features)
-        except Exception as err:  # requests the table cannot answer are scored live
+            updated = self.update()
+        except Exception as err:
             self.last_error = f"{type(err).__name__}: {err}"
             log.exception("score table build failed; /scores runs live")
             return False
         self.last_error = None
+        return updated
+
+    def update(self) -> bool:
+        """Read or build the table of the current models and materialized features when those
+        changed; True if the current table is a new one."""
+        models, features = self.scorer.models.current, self.features_version()
+        table = self.current
+        if table is not None and table.models is models and table.features == features:
+            return False
+        self.current = self._load_or_build(models, features)
         return True
 
     def _load_or_build(self, models: ModelSet, features: tuple[str, ...]) -> ScoreTable:

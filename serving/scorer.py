@@ -4,15 +4,49 @@ current models, and the shared decision rule; unknown or stale customers get a c
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
+from feast import FeatureStore
 
-from configs.schema import ActionsConfig
+from configs.runtime import RuntimePaths
+from configs.schema import ActionsConfig, ServingConfig
+from decisions.eligibility import check_features
 from decisions.policy import Estimates, decide, eligible_actions
 from features.online import OnlineReader, OnlineVectors
+from features.store import data_now, open_store
 from serving.models import ModelHolder, ModelSet
 from serving.schemas import CustomerScore, Decision, DecisionsResponse, Reason, ScoresResponse
+from training.dataset import feature_columns
+
+
+def make_clock(kind: str, store: FeatureStore) -> Callable[[], float]:
+    if kind == "wall":
+        return time.time
+    now = data_now(store).timestamp()
+    return lambda: now
+
+
+def open_scorer(
+    config: ServingConfig,
+    paths: RuntimePaths,
+    actions: ActionsConfig,
+    clock: Callable[[], float] | None = None,
+) -> Scorer:
+    """The champions of `config` over the Feast store of `paths`, checked against what the
+    feature service provides: what the service and the batch score-table build answer with."""
+    store = open_store(paths.feature_repo)
+    available = feature_columns(store, config.feature_service)
+    for name, action in actions.actions.items():
+        check_features(name, action, pd.Index(available))
+    models = ModelHolder(config, paths.tracking_uri, available)
+    reader = OnlineReader(
+        store, config.feature_service, clock or make_clock(config.clock, store), config.online_cache_mib
+    )
+    return Scorer(reader, models, actions)
 
 
 class Scorer:

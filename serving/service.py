@@ -13,12 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import bentoml
 import pandas as pd
-from feast import FeatureStore
 from pydantic import Field
 from starlette.responses import Response
 
@@ -28,18 +26,8 @@ from campaigns.planner import AudienceOrder, AudiencePlanner
 from configs.loader import load_config
 from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, ServingConfig
-from decisions.eligibility import check_features
-from features.online import OnlineReader
-from features.store import (
-    data_now,
-    live_features,
-    materialized_version,
-    open_store,
-    push_events,
-    snapshot_customers,
-)
+from features.store import push_events
 from serving.guard import Guard
-from serving.models import ModelHolder
 from serving.schemas import (
     AudienceRequest,
     AudienceResponse,
@@ -51,9 +39,8 @@ from serving.schemas import (
     ScoresResponse,
 )
 from serving.score_table import ScoreTables
-from serving.scorer import Scorer
+from serving.scorer import open_scorer
 from serving.traffic import cancel_request_timers
-from training.dataset import feature_columns
 from training.uplift.bundle import UpliftBundle
 
 log = logging.getLogger(__name__)
@@ -62,13 +49,6 @@ log = logging.getLogger(__name__)
 _HARD_MAX_IDS = 10_000
 _MAX_EVENTS = 10_000
 CustomerIds = Annotated[list[int], Field(min_length=1, max_length=_HARD_MAX_IDS)]
-
-
-def make_clock(kind: str, store: FeatureStore) -> Callable[[], float]:
-    if kind == "wall":
-        return time.time
-    now = data_now(store).timestamp()
-    return lambda: now
 
 
 @bentoml.service(name="nudge", traffic={"timeout": 30})
@@ -80,25 +60,9 @@ class Nudge:
         self.config = load_config("serving", ServingConfig)
         self.actions = load_config("actions", ActionsConfig)
         paths = runtime_paths()
-        self.store = open_store(paths.feature_repo)
-        available = feature_columns(self.store, self.config.feature_service)
-        for name, action in self.actions.actions.items():
-            check_features(name, action, pd.Index(available))
-        self.models = ModelHolder(self.config, paths.tracking_uri, available)
-        reader = OnlineReader(
-            self.store,
-            self.config.feature_service,
-            make_clock(self.config.clock, self.store),
-            self.config.online_cache_mib,
-        )
-        self.scorer = Scorer(reader, self.models, self.actions)
-        self.score_tables = ScoreTables(
-            self.scorer,
-            lambda: snapshot_customers(self.store),
-            lambda: materialized_version(self.store, self.config.feature_service),
-            live_features(self.store),
-            paths.score_tables,
-        )
+        self.scorer = open_scorer(self.config, paths, self.actions)
+        self.store, self.models = self.scorer.reader.store, self.scorer.models
+        self.score_tables = ScoreTables.of(self.scorer, self.config.feature_service, paths.score_tables)
         self.audience_planner = AudiencePlanner(
             self.store,
             self.config.feature_service,

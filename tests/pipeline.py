@@ -71,18 +71,7 @@ def in_process_scorer(pipeline: Pipeline, clock: Callable[[], float] | None = No
     """The service's Scorer over the pipeline's store and registry, without a server."""
     from configs.loader import load_config
     from configs.schema import ActionsConfig, ServingConfig
-    from features.online import OnlineReader
-    from features.store import open_store
-    from serving.models import ModelHolder
-    from serving.scorer import Scorer
-    from serving.service import make_clock
-    from training.dataset import feature_columns
+    from serving.scorer import open_scorer
 
-    paths = pipeline.paths
-    config = ServingConfig(reload_interval_s=0)
-    store = open_store(paths.feature_repo)
-    holder = ModelHolder(config, paths.tracking_uri, feature_columns(store, config.feature_service))
-    reader = OnlineReader(
-        store, config.feature_service, clock or make_clock("data", store), config.online_cache_mib
-    )
-    return Scorer(reader, holder, load_config("actions", ActionsConfig))
+    config = ServingConfig(reload_interval_s=0, clock="data")
+    return open_scorer(config, pipeline.paths, load_config("actions", ActionsConfig), clock)

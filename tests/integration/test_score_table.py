@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from configs.schema import ServingConfig
 from features.catalog import REALTIME
 from features.store import live_features, materialized_version, open_store, snapshot_customers
 from serving.schemas import CustomerScore, ScoresResponse
@@ -19,15 +20,8 @@ from tests.pipeline import Pipeline, in_process_scorer
 pytestmark = pytest.mark.integration
 
 
-def _tables(scorer: Scorer, folder: Path, live: set[str] | None = None) -> ScoreTables:
-    store = scorer.reader.store
-    return ScoreTables(
-        scorer,
-        lambda: snapshot_customers(store),
-        lambda: materialized_version(store, "uplift_v2"),
-        live_features(store) if live is None else live,
-        folder,
-    )
+def _tables(scorer: Scorer, folder: Path) -> ScoreTables:
+    return ScoreTables.of(scorer, ServingConfig().feature_service, folder)
 
 
 def _built(pipeline: Pipeline, folder: Path) -> tuple[Scorer, ScoreTables, int]:
@@ -72,6 +66,23 @@ def test_table_answers_equal_live_scores(trained_pipeline: Pipeline, tmp_path: P
     other.customers = _no_customers
     assert other.refresh() is True
     assert other.answer(ids) == tables.answer(ids)
+
+
+def test_the_batch_command_builds_the_table_a_starting_service_reads(trained_pipeline: Pipeline) -> None:
+    folder = trained_pipeline.paths.score_tables
+    for old in folder.glob("*.parquet"):  # a server test may have built it already
+        old.unlink()
+    result = trained_pipeline.run("score-table")
+    assert "customers of the snapshot by" in result.stdout
+    assert len(list(folder.glob("*.parquet"))) == 1
+
+    scorer = in_process_scorer(trained_pipeline)
+    starting = _tables(scorer, folder)
+    starting.customers = _no_customers
+    assert starting.update() is True
+    assert starting.current is not None and len(starting.current.answers) > 100
+    ids = sorted(starting.current.answers)[:20]
+    assert json.loads(starting.answer(ids)) == scorer.score(ids).model_dump(mode="json")
 
 
 def test_table_is_dropped_when_models_or_features_change(trained_pipeline: Pipeline, tmp_path: Path) -> None:
@@ -124,7 +135,8 @@ def test_no_table_for_models_reading_features_that_change_online(
     churn_feature = scorer.models.current.predictors["churn"].feature_names[0]
     assert churn_feature not in live
     # Were a score model to read a pushed feature, a table would serve values from before the push.
-    tables = _tables(scorer, tmp_path, live | {churn_feature})
+    tables = _tables(scorer, tmp_path)
+    tables.live_features = live | {churn_feature}
     assert tables.refresh() is False
     assert tables.current is None and churn_feature in str(tables.last_error)
     ids = [1, 2, 3]

@@ -14,7 +14,7 @@ from decisions.policy import Estimates, decide
 from features.catalog import REALTIME, SERVICES, VIEWS
 from features.definitions import RECENCY_NOW
 from features.store import open_store
-from serving.service import make_clock
+from serving.scorer import make_clock
 from tests.pipeline import Pipeline, in_process_scorer
 
 pytestmark = pytest.mark.integration

@@ -12,6 +12,12 @@ composing them, under-estimates it: averaging a put-off customer's -2.2 with oth
 shifts in log-odds is not averaging their uplifts.) The ceiling is also fitted on half its rows:
 if doubling the rows still raises it, it is not yet at its limit.
 
+What the features miss is then measured trait by trait: the ceiling is fitted again with one latent
+trait of ground truth added to the features (`ceiling + put_off`), and with every trait the effects
+are made of. The oracle's lead that a trait closes is the part of the gap that comes from not
+seeing it; what is left with every trait known is the baseline (intent, recency) the features
+estimate. No model may read these traits: the rows say what better traces would be worth.
+
 Run it on the data `benchmarks/policy_value.py --root` kept (simulated data, features and the
 champion uplift models, which it scores on the same rows for comparison):
 
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
     from decisions.policy import Estimates
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The latent traits the simulator's treatment effects are made of (events/simulator/effects.py).
+EFFECT_TRAITS = ("discount_sensitivity", "put_off", "category_breadth", "spend_z")
 TRAIN_ROWS = 60_000  # per action: about twice the campaign rows its uplift model learns from
 # Plain regressors: the targets are smooth probabilities, not noisy outcomes.
 REGRESSOR: dict[str, Any] = {
@@ -114,6 +122,12 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
         "ceiling_half_rows": ceiling(train, x, actions, train_rows // 2, seed),
         "ceiling": ceiling(train, x, actions, train_rows, seed),
     }
+    traits = pd.read_parquet(paths.ground_truth / "traits.parquet")
+    for known in [*([t] for t in EFFECT_TRAITS), list(EFFECT_TRAITS)]:
+        name = "ceiling + " + ("every effect trait" if len(known) > 1 else known[0])
+        shown = with_traits(frame, traits, known)
+        x_known = pd.concat([x, shown[[f"trait_{t}" for t in known]].set_axis(x.index)], axis=1)
+        policies[name] = ceiling(with_traits(train, traits, known), x_known, actions, train_rows, seed)
     values: dict[str, dict[str, Value]] = {}
     for name, estimates in policies.items():
         round_ = Round(frame, estimates, true, np.zeros(len(frame)), outside)
@@ -163,6 +177,14 @@ def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int,
     return Estimates(uplift, p_control)
 
 
+def with_traits(frame: pd.DataFrame, traits: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """`frame` plus columns trait_<name>: its customers' latent traits from the ground truth."""
+    by_customer = traits.set_index("customer_id")
+    ids = frame["customer_id"].to_numpy(dtype=np.int64)
+    known = {f"trait_{t}": by_customer[t].reindex(ids).to_numpy(dtype=np.float64) for t in names}
+    return frame.assign(**known)
+
+
 def _features_by_cutoff(store: FeatureStore, rows: pd.DataFrame, service: str) -> pd.DataFrame:
     from training.policy_evaluation import _features
 
@@ -189,8 +211,9 @@ def markdown(figures: dict[str, object]) -> str:
         f"data {figures['root']}. `ceiling`: per action, LightGBM regressions of the true uplift "
         "and P(order | not treated) on the features of up to "
         f"{figures['train_rows_per_action']:,} population rows at the cutoffs before "
-        f"{figures['train_cutoffs_before']}; `ceiling_half_rows` fits on half as many. True "
-        "incremental profit, no budget:",
+        f"{figures['train_cutoffs_before']}; `ceiling_half_rows` fits on half as many; `ceiling + "
+        "<trait>` adds that latent trait of ground truth to the features (no model may read it). "
+        "True incremental profit, no budget:",
         "",
         "| policy | profit | share of oracle | " + " | ".join(actions) + " |",
         "|---|---:|---:|" + "---:|" * len(actions),

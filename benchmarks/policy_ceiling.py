@@ -122,12 +122,12 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
         "ceiling_half_rows": ceiling(train, x, actions, train_rows // 2, seed),
         "ceiling": ceiling(train, x, actions, train_rows, seed),
     }
-    traits = pd.read_parquet(paths.ground_truth / "traits.parquet")
+    traits = pd.read_parquet(paths.ground_truth / "traits.parquet").set_index("customer_id")
     for known in [*([t] for t in EFFECT_TRAITS), list(EFFECT_TRAITS)]:
         name = "ceiling + " + ("every effect trait" if len(known) > 1 else known[0])
-        shown = with_traits(frame, traits, known)
-        x_known = pd.concat([x, shown[[f"trait_{t}" for t in known]].set_axis(x.index)], axis=1)
-        policies[name] = ceiling(with_traits(train, traits, known), x_known, actions, train_rows, seed)
+        x_known = pd.concat([x, trait_columns(frame, traits, known)], axis=1)  # x keeps frame's index
+        train_known = pd.concat([train, trait_columns(train, traits, known)], axis=1)
+        policies[name] = ceiling(train_known, x_known, actions, train_rows, seed)
     values: dict[str, dict[str, Value]] = {}
     for name, estimates in policies.items():
         round_ = Round(frame, estimates, true, np.zeros(len(frame)), outside)
@@ -177,12 +177,12 @@ def ceiling(train: pd.DataFrame, x: pd.DataFrame, actions: list[str], rows: int,
     return Estimates(uplift, p_control)
 
 
-def with_traits(frame: pd.DataFrame, traits: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """`frame` plus columns trait_<name>: its customers' latent traits from the ground truth."""
-    by_customer = traits.set_index("customer_id")
-    ids = frame["customer_id"].to_numpy(dtype=np.int64)
-    known = {f"trait_{t}": by_customer[t].reindex(ids).to_numpy(dtype=np.float64) for t in names}
-    return frame.assign(**known)
+def trait_columns(rows: pd.DataFrame, traits: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Columns trait_<name> on `rows`' index: each row's customer's latent traits from the ground
+    truth (`traits` indexed by customer_id)."""
+    ids = rows["customer_id"].to_numpy(dtype=np.int64)
+    known = {f"trait_{t}": traits[t].reindex(ids).to_numpy(dtype=np.float64) for t in names}
+    return pd.DataFrame(known, index=rows.index)
 
 
 def _features_by_cutoff(store: FeatureStore, rows: pd.DataFrame, service: str) -> pd.DataFrame:

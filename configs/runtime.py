@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,10 @@ class RuntimePaths:
         return self.data_dir / "score_tables"
 
 
-def runtime_paths() -> RuntimePaths:
-    """NUDGE_DATA_DIR (default ./data), NUDGE_MLRUNS_DIR (./mlruns), MLFLOW_TRACKING_URI."""
-    data_dir = Path(os.environ.get("NUDGE_DATA_DIR", "data")).resolve()
-    mlruns = Path(os.environ.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns / 'mlflow.db'}"
+def runtime_paths(env: Mapping[str, str] = os.environ) -> RuntimePaths:
+    """NUDGE_DATA_DIR (default ./data), NUDGE_MLRUNS_DIR (./mlruns), MLFLOW_TRACKING_URI, read
+    from `env` (another process's environment, for one that launches it)."""
+    data_dir = Path(env.get("NUDGE_DATA_DIR", "data")).resolve()
+    mlruns = Path(env.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()
+    uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlruns / 'mlflow.db'}"
     return RuntimePaths(data_dir=data_dir, mlruns_dir=mlruns, tracking_uri=uri)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from configs.runtime import RuntimePaths
+from configs.runtime import RuntimePaths, runtime_paths
 
 if TYPE_CHECKING:
     from serving.scorer import Scorer
@@ -30,8 +30,7 @@ class Pipeline:
     @property
     def paths(self) -> RuntimePaths:
         """Where the pipeline's `nudge` runs read and write: its data folder and MLflow registry."""
-        mlruns = Path(self.env["NUDGE_MLRUNS_DIR"])
-        return RuntimePaths(self.data_dir, mlruns, f"sqlite:///{mlruns / 'mlflow.db'}")
+        return runtime_paths(self.env)
 
     def run(
         self, *args: str, check: bool = True, env: dict[str, str] | None = None

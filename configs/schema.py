@@ -34,6 +34,9 @@ class FeaturesConfig(StrictModel):
     project: str = "nudge"
     # sqlite: embedded file next to the registry. redis: the production online store.
     online_store: Literal["sqlite", "redis"] = "sqlite"
+    # Point-in-time joins over the feature parquet files. duckdb: SQL in one process, ~20x faster
+    # and ~6x leaner than file (Feast's pandas/Dask joins), with identical rows.
+    offline_store: Literal["duckdb", "file"] = "duckdb"
     # Rows per online write while materializing: bounds memory whatever the population.
     materialize_chunk_rows: int = Field(50_000, ge=100)
 

@@ -127,9 +127,9 @@ def _append_moments(
 
 def _signups(population: Population) -> tuple[np.ndarray, np.ndarray]:
     """(customers, times) of every sign-up: who a customer is, and that they have done nothing
-    yet, is known from then on. Without these rows Feast's file offline store drops an entity row
-    whose customer's every feature row is newer than it (a welcome offer sent before the first
-    snapshot after sign-up)."""
+    yet, is known from then on. Without these rows an entity row whose customer's every feature
+    row is newer than it (a welcome offer sent before the first snapshot after sign-up) gets no
+    features: training.dataset.training_frame refuses it."""
     return np.arange(len(population.ids)), population.signup
 
 

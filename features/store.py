@@ -45,7 +45,7 @@ def repo_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, object]:
         "provider": "local",
         "registry": str(repo_dir / "registry.db"),
         "online_store": online_store_config(config, repo_dir),
-        "offline_store": {"type": "file"},
+        "offline_store": {"type": config.offline_store},
         "entity_key_serialization_version": 3,
     }
 

@@ -3,11 +3,14 @@ later, and no label row is lost."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from features.store import open_store
+from configs.schema import FeaturesConfig
+from features.store import apply_repository, open_store
 from tests.pipeline import Pipeline
 from training.dataset import training_frame
 from training.uplift.outcomes import campaign_rows
@@ -52,9 +55,9 @@ def test_every_campaign_assignment_gets_the_features_of_its_own_moment(trained_p
     store = open_store(trained_pipeline.data_dir / "feature_repo")
     rows = campaign_rows(trained_pipeline.data_dir / "raw")
     joined = training_frame(store, rows, "uplift_v1")
-    # None lost: Feast's file store drops an entity row whose every feature row is newer than it
-    # (welcome offers sent between sign-up and the next snapshot) and collapses rows sharing a
-    # customer and time.
+    # None lost or left without features: an entity row whose every feature row is newer than it
+    # (welcome offers sent between sign-up and the next snapshot) finds none, and Feast's file store
+    # collapses rows sharing a customer and time.
     assert len(joined) == len(rows)
     assert joined.groupby("action").size().to_dict() == rows.groupby("action").size().to_dict()
     signups = pd.read_parquet(trained_pipeline.data_dir / "raw" / "customers.parquet")
@@ -83,3 +86,18 @@ def test_a_label_before_sign_up_is_an_error_naming_it(trained_pipeline: Pipeline
     labels = pd.DataFrame({"customer_id": [first["customer_id"]], "event_timestamp": [before]})
     with pytest.raises(ValueError, match=f"customer {first['customer_id']} at"):
         training_frame(store, labels, "churn_v1")
+
+
+def test_the_duckdb_and_file_offline_stores_join_the_same_rows(
+    trained_pipeline: Pipeline, tmp_path: Path
+) -> None:
+    features = trained_pipeline.data_dir / "features"
+    rows = campaign_rows(trained_pipeline.data_dir / "raw")
+    joined = {
+        kind: training_frame(
+            apply_repository(FeaturesConfig(offline_store=kind), features, tmp_path / kind), rows, "uplift_v2"
+        )
+        for kind in ("duckdb", "file")
+    }
+    assert len(joined["duckdb"]) == len(rows)
+    pd.testing.assert_frame_equal(joined["duckdb"], joined["file"], check_exact=True)

@@ -58,6 +58,7 @@ bench: install ## Run the benchmarks; figures land in benchmarks/results/
 	$(BIN)/python benchmarks/model_quality.py
 	# Materializing is chunked: 1M customers peak near 4 GB RSS but take 30+ min per online store here.
 	$(BIN)/python benchmarks/feature_store.py --customers 100000
+	$(BIN)/python benchmarks/offline_store.py --customers 100000
 	$(BIN)/python benchmarks/serving_load.py --online-store sqlite redis
 
 clean: ## Remove generated data, MLflow store and the venv

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +43,20 @@ def _setup(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        warnings.showwarning = _without_deprecations(warnings.showwarning)
+
+
+def _without_deprecations(show: Callable[..., None]) -> Callable[..., None]:
+    """Libraries telling each other about deprecated APIs (ibis, SQLAlchemy under MLflow) are
+    nothing a user of nudge can act on, and they bury the command's output. A filter would not
+    hold: Feast's modules reset the DeprecationWarning filter when they are imported."""
+
+    def shown(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        if not issubclass(category, DeprecationWarning):
+            show(message, category, *args, **kwargs)
+
+    return shown
 
 
 @app.command()

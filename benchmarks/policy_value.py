@@ -9,6 +9,7 @@ Writes benchmarks/results/policy_value.json and policy_value.md.
     python benchmarks/policy_value.py                      # 100k customers x 365 days, temp folder
     python benchmarks/policy_value.py --root /tmp/pv       # keep the data; rerun later stages with
     python benchmarks/policy_value.py --root /tmp/pv --from-stage uplift     # retrain uplift only
+    python benchmarks/policy_value.py --seed 11            # another simulated world (default 7)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=7, help="The simulated world drawn.")
     parser.add_argument("--trials", type=int, default=3, help="Optuna trials of the churn model.")
     parser.add_argument("--budget-share", type=float, default=0.5)
     parser.add_argument("--root", type=Path, default=None, help="Keep data and models here.")
@@ -73,7 +75,7 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
     uplift: list[dict[str, object]] = []
     started = time.perf_counter()
     if "simulate" in todo:
-        config = SimulationConfig(customers=args.customers, days=args.days, seed=7)
+        config = SimulationConfig(customers=args.customers, days=args.days, seed=args.seed)
         simulate(config, paths.raw, paths.ground_truth, progress=False)
         seconds["simulate"] = _lap(started, seconds)
     if "features" in todo:
@@ -99,6 +101,7 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
         "measured_at": datetime.now(UTC).isoformat(),
         "customers": args.customers,
         "days": args.days,
+        "seed": args.seed,
         "churn_optuna_trials": args.trials,
         "cpus": os.cpu_count(),
         "stages_run": list(todo),
@@ -138,7 +141,8 @@ def _uplift_figures(result: object) -> dict[str, object]:
 
 def markdown(figures: dict[str, object]) -> str:
     lines = [
-        f"# Next-best-action policy value ({figures['customers']:,} customers x {figures['days']} days)",
+        f"# Next-best-action policy value ({figures['customers']:,} customers x {figures['days']} days, "
+        f"seed {figures['seed']})",
         "",
         f"Cutoffs {', '.join(figures['cutoffs'])} ({figures['customer_cutoffs']:,} customer-cutoffs decided; "  # type: ignore[arg-type]
         f"{figures['skipped_busy_rows']:,} inside a running campaign skipped). True incremental profit:",

@@ -4,8 +4,9 @@ Every training set, policy evaluation and audience population is a point-in-time
 Feast's offline store. On one data folder (simulated, or `--root` from policy_value.py) this applies
 the same repository once per offline store type and times two reads of the `uplift_v2`
 FeatureService on each: the audience population (every customer at the newest snapshot) and a
-training set (`--labels` random customer x time rows of the feature files). Peak memory per read (Linux VmHWM,
-reset before each). Both stores must return identical frames; the benchmark fails otherwise.
+training set (`--labels` random customer x time rows of the feature files). Peak memory per
+read (Linux VmHWM, reset before each). Both stores must return identical frames; the benchmark
+fails otherwise.
 
     .venv/bin/python benchmarks/offline_store.py [--customers 100000] [--labels 100000]
     .venv/bin/python benchmarks/offline_store.py --root /tmp/pv      # data policy_value.py kept
@@ -22,9 +23,13 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from feature_store_data import library_versions, machine_info, peak_rss_gb, reset_peak_rss
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVICE = "uplift_v2"
@@ -76,12 +81,9 @@ def compare(features_dir: Path, repos: Path, label_rows: int) -> list[dict[str, 
 
     figures: list[dict[str, object]] = []
     expected: dict[str, pd.DataFrame] = {}
-    labels: pd.DataFrame | None = None
+    labels = label_sample(features_dir, label_rows)
     for kind in STORES:
-        config = FeaturesConfig(offline_store=kind)
-        store = apply_repository(config, features_dir, repos / kind)
-        if labels is None:
-            labels = label_sample(features_dir, label_rows)
+        store = apply_repository(FeaturesConfig(offline_store=kind), features_dir, repos / kind)
         for read, frame, row in timed_reads(store, labels):
             row["offline_store"] = kind
             figures.append(row)
@@ -93,13 +95,15 @@ def compare(features_dir: Path, repos: Path, label_rows: int) -> list[dict[str, 
     return figures
 
 
-def timed_reads(store: object, labels: pd.DataFrame) -> list[tuple[str, pd.DataFrame, dict[str, object]]]:
+def timed_reads(
+    store: FeatureStore, labels: pd.DataFrame
+) -> list[tuple[str, pd.DataFrame, dict[str, object]]]:
     from campaigns.population import population_features
     from training.dataset import training_frame
 
     reads = {
-        "population": lambda: population_features(store, SERVICE, progress=False).features,  # type: ignore[arg-type]
-        "training_set": lambda: training_frame(store, labels, SERVICE),  # type: ignore[arg-type]
+        "population": lambda: population_features(store, SERVICE, progress=False).features,
+        "training_set": lambda: training_frame(store, labels, SERVICE),
     }
     out = []
     for read, run in reads.items():

@@ -80,6 +80,7 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
     from configs.runtime import RuntimePaths
     from configs.schema import ActionsConfig, TrainingConfig
     from decisions.policy import Estimates, decide
+    from events.simulator.ground_truth import read_simulation_config
     from features.catalog import model_frame
     from features.store import open_store
     from training import policy_evaluation as pe
@@ -89,6 +90,7 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
     from training.uplift.bundle import load_bundle
 
     paths = RuntimePaths(root / "data", root / "mlruns", f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
+    world = read_simulation_config(paths.ground_truth)  # fail before the work, not after it
     training = load_config("training", TrainingConfig)
     config = load_config("actions", ActionsConfig)
     service = training.uplift.feature_service
@@ -136,6 +138,7 @@ def run(root: Path, sample: int | None, train_rows: int, seed: int) -> dict[str,
     return {
         "measured_at": datetime.now(UTC).isoformat(),
         "root": str(root),
+        "world": world.model_dump(mode="json"),
         "customer_cutoffs": len(frame),
         "cutoffs": sorted(str(pd.Timestamp(c).date()) for c in frame["event_timestamp"].unique()),
         "train_rows_per_action": train_rows,
@@ -201,6 +204,10 @@ def _population_sample(truth: pd.DataFrame, actions: list[str], rows: int, seed:
     return truth.loc[pd.Index(np.concatenate(picked)).unique()].reset_index(drop=True)
 
 
+def _world(world: Any) -> str:
+    return f"{world['customers']:,} customers x {world['days']} days, seed {world['seed']}"
+
+
 def markdown(figures: dict[str, object]) -> str:
     policies: list[dict] = figures["policies"]  # type: ignore[assignment]
     actions = list(policies[0]["by_action"])
@@ -208,8 +215,8 @@ def markdown(figures: dict[str, object]) -> str:
         "# Policy ceiling: how much of the oracle the features can reach",
         "",
         f"{figures['customer_cutoffs']:,} customer-cutoffs at {', '.join(figures['cutoffs'])}; "  # type: ignore[arg-type]
-        f"data {figures['root']}. `ceiling`: per action, LightGBM regressions of the true uplift "
-        "and P(order | not treated) on the features of up to "
+        f"data {figures['root']} ({_world(figures['world'])}). `ceiling`: per action, LightGBM "
+        "regressions of the true uplift and P(order | not treated) on the features of up to "
         f"{figures['train_rows_per_action']:,} population rows at the cutoffs before "
         f"{figures['train_cutoffs_before']}; `ceiling_half_rows` fits on half as many; `ceiling + "
         "<trait>` adds that latent trait of ground truth to the features (no model may read it). "

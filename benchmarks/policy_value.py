@@ -9,6 +9,7 @@ Writes benchmarks/results/policy_value.json and policy_value.md.
     python benchmarks/policy_value.py                      # 100k customers x 365 days, temp folder
     python benchmarks/policy_value.py --root /tmp/pv       # keep the data; rerun later stages with
     python benchmarks/policy_value.py --root /tmp/pv --from-stage uplift     # retrain uplift only
+                                                        # (on the world the kept data was drawn from)
     python benchmarks/policy_value.py --seed 11            # another simulated world (default 7)
 """
 
@@ -21,6 +22,10 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from configs.schema import SimulationConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = ("simulate", "features", "churn", "uplift", "evaluate")
@@ -31,9 +36,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--seed", type=int, default=7, help="The simulated world drawn.")
+    # Default None: a run from a later stage reads them from the kept data (see `world`).
+    parser.add_argument("--customers", type=int, default=None, help="Default 100,000.")
+    parser.add_argument("--days", type=int, default=None, help="Default 365.")
+    parser.add_argument("--seed", type=int, default=None, help="The simulated world drawn (default 7).")
     parser.add_argument("--trials", type=int, default=3, help="Optuna trials of the churn model.")
     parser.add_argument("--budget-share", type=float, default=0.5)
     parser.add_argument("--root", type=Path, default=None, help="Keep data and models here.")
@@ -56,7 +62,7 @@ def main() -> None:
 def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
     from configs.loader import load_config
     from configs.runtime import RuntimePaths
-    from configs.schema import ActionsConfig, FeaturesConfig, SimulationConfig, TrainingConfig, TuningConfig
+    from configs.schema import ActionsConfig, FeaturesConfig, TrainingConfig, TuningConfig
     from events.simulator import simulate
     from features.pipeline import build_features
     from features.store import apply_repository
@@ -74,9 +80,9 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
     )
     uplift: list[dict[str, object]] = []
     started = time.perf_counter()
+    world = simulation_config(args, paths.ground_truth if "simulate" not in todo else None)
     if "simulate" in todo:
-        config = SimulationConfig(customers=args.customers, days=args.days, seed=args.seed)
-        simulate(config, paths.raw, paths.ground_truth, progress=False)
+        simulate(world, paths.raw, paths.ground_truth, progress=False)
         seconds["simulate"] = _lap(started, seconds)
     if "features" in todo:
         build_features(features, paths.raw, paths.features, progress=False)
@@ -99,9 +105,9 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
     share = {r["policy"]: r["share_of_oracle"] for r in table if r["setting"] == "unconstrained"}
     return {
         "measured_at": datetime.now(UTC).isoformat(),
-        "customers": args.customers,
-        "days": args.days,
-        "seed": args.seed,
+        "customers": world.customers,
+        "days": world.days,
+        "seed": world.seed,
         "churn_optuna_trials": args.trials,
         "cpus": os.cpu_count(),
         "stages_run": list(todo),
@@ -121,6 +127,28 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
             "beats_churn_risk": share["model"] > share["churn_risk"],
         },
     }
+
+
+def simulation_config(args: argparse.Namespace, kept_truth: Path | None) -> SimulationConfig:
+    """The world to simulate from the flags, or, given the ground truth of kept data, the world that
+    data was drawn from: the figures must name the data they were measured on. A flag that
+    contradicts the kept data is an error, not silently ignored."""
+    from configs.schema import SimulationConfig
+    from events.simulator.ground_truth import read_simulation_config
+
+    flags = {"customers": args.customers, "days": args.days, "seed": args.seed}
+    if kept_truth is None:
+        defaults = {"customers": 100_000, "days": 365, "seed": 7}
+        return SimulationConfig(**{k: defaults[k] if v is None else v for k, v in flags.items()})
+    kept = read_simulation_config(kept_truth)
+    clashes = [
+        f"--{k} {v} (the data has {getattr(kept, k)})"
+        for k, v in flags.items()
+        if v not in (None, getattr(kept, k))
+    ]
+    if clashes:
+        raise SystemExit(f"the kept data in {kept_truth.parent} was not simulated with {', '.join(clashes)}")
+    return kept
 
 
 def _lap(started: float, seconds: dict[str, float]) -> float:

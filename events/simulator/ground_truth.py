@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from configs.schema import SimulationConfig
 from events.simulator import hazard
 from events.simulator.actions import ACTIONS
 from events.simulator.campaigns import CampaignLog, window_probabilities
@@ -37,6 +38,7 @@ from events.store import swap_in
 log = logging.getLogger(__name__)
 
 STAGE = pd.CategoricalDtype(["prospect", "buyer"])
+CONFIG_FILE = "simulation.json"  # the SimulationConfig the data was drawn with
 
 
 @dataclass
@@ -134,18 +136,28 @@ def assignment_truth(campaigns: CampaignLog) -> pd.DataFrame:
     )
 
 
-def write_truth_staging(frames: Mapping[str, pd.DataFrame], dest: Path) -> Path:
-    """Write the ground-truth files next to `dest`; publish() makes them visible."""
+def write_truth_staging(frames: Mapping[str, pd.DataFrame], config: SimulationConfig, dest: Path) -> Path:
+    """Write the ground-truth files, and the config that drew them, next to `dest`; publish() makes
+    them visible."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".{dest.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         for name, frame in frames.items():
             frame.to_parquet(staging / f"{name}.parquet", index=False)
+        (staging / CONFIG_FILE).write_text(config.model_dump_json(indent=2))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+def read_simulation_config(truth_dir: Path) -> SimulationConfig:
+    """The config a simulated dataset was drawn with, from its ground-truth folder."""
+    path = truth_dir / CONFIG_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: {truth_dir} holds no simulated data's ground truth")
+    return SimulationConfig.model_validate_json(path.read_text())
 
 
 def publish(staging: Path, dest: Path) -> None:

@@ -36,7 +36,7 @@ def simulate(
         "cutoffs": world.cutoffs.frame(),
         "assignments": assignment_truth(world.campaigns),
     }
-    staging = write_truth_staging(truth, truth_dir)
+    staging = write_truth_staging(truth, config, truth_dir)
     try:
         rows = write_dataset(tables, raw_dir)
     except BaseException:

@@ -15,9 +15,10 @@ from events.contract import TABLES
 from events.simulator import SimulationSummary, simulate
 from events.simulator.actions import ACTION_NAMES
 from events.simulator.engine import run
+from events.simulator.ground_truth import read_simulation_config
 from events.store import read_dataset
 
-TRUTH_FILES = {"traits.parquet", "cutoffs.parquet", "assignments.parquet"}
+TRUTH_FILES = {"traits.parquet", "cutoffs.parquet", "assignments.parquet", "simulation.json"}
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,12 @@ def test_same_seed_gives_identical_data_and_another_seed_does_not(tmp_path: Path
     a_orders = pd.read_parquet(tmp_path / "a" / "raw" / "orders.parquet")
     c_orders = pd.read_parquet(tmp_path / "c" / "raw" / "orders.parquet")
     assert not a_orders.equals(c_orders)
+
+
+def test_ground_truth_records_the_config_that_drew_it(sim: Simulated, tmp_path: Path) -> None:
+    assert read_simulation_config(sim.summary.truth_dir) == sim.config
+    with pytest.raises(FileNotFoundError, match="no simulated data"):
+        read_simulation_config(tmp_path)
 
 
 def test_ground_truth_is_kept_out_of_the_raw_folder(sim: Simulated) -> None:

@@ -45,6 +45,8 @@ from feature_store_data import (
 from feature_store_latency import GOAL_RATIO, PATHS, measure_latency
 from feature_store_raw import PROJECT, SERVICE, open_lookup, stored_counts
 
+from configs.process import telemetry_off
+
 log = logging.getLogger("benchmarks.feature_store")
 
 BATCH_SIZES = (1, 100)
@@ -201,8 +203,7 @@ def settings(args: argparse.Namespace, redis_client: Any | None) -> dict[str, ob
 
 def main(argv: list[str] | None = None) -> None:
     # Telemetry off before any library that reads these is imported (all are imported lazily).
-    os.environ["FEAST_USAGE"] = "False"
-    os.environ["BENTOML_DO_NOT_TRACK"] = "True"
+    telemetry_off()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     args = parse_args(argv)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from datetime import UTC, datetime
 from functools import partial
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from configs.process import telemetry_off
 from training.uplift.hillstrom import (
     FILENAME,
     PROPENSITY,
@@ -59,8 +59,7 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=0, help="LightGBM threads (0: the usable cores)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for name, value in (("FEAST_USAGE", "False"), ("MLFLOW_ENABLE_TELEMETRY", "false")):
-        os.environ.setdefault(name, value)
+    telemetry_off()
     figures = run(args.data, args.folds, args.n_boot, args.n_jobs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2))

@@ -15,6 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from configs.process import hide_library_deprecations, telemetry_off
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -25,8 +27,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--out", type=Path, default=RESULTS / "model_quality.json")
     args = parser.parse_args()
-    os.environ.setdefault("FEAST_USAGE", "False")
-    os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+    telemetry_off()
+    hide_library_deprecations()
     with tempfile.TemporaryDirectory() as scratch:
         figures = run(Path(scratch), args.customers, args.days, args.trials)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -27,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from feature_store_data import library_versions, machine_info, peak_rss_gb, reset_peak_rss
+
+from configs.process import hide_library_deprecations, telemetry_off
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -46,7 +47,8 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=100_000, help="Rows of the training-set read.")
     parser.add_argument("--out", type=Path, default=RESULTS / "offline_store.json")
     args = parser.parse_args()
-    os.environ.setdefault("FEAST_USAGE", "False")
+    telemetry_off()
+    hide_library_deprecations()
     with tempfile.TemporaryDirectory() as scratch:
         features_dir = args.root / "data" / "features" if args.root else simulated(Path(scratch), args)
         figures = {

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from configs.process import hide_library_deprecations, telemetry_off
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -66,8 +67,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=RESULTS / "policy_ceiling.json")
     args = parser.parse_args()
-    for key, value in (("FEAST_USAGE", "False"), ("MLFLOW_ENABLE_TELEMETRY", "false")):
-        os.environ.setdefault(key, value)
+    telemetry_off()
+    hide_library_deprecations()
     figures = run(args.root, args.sample, args.train_rows, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2))

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from configs.process import hide_library_deprecations, telemetry_off
+
 if TYPE_CHECKING:
     from configs.schema import SimulationConfig
 
@@ -46,8 +48,8 @@ def main() -> None:
     parser.add_argument("--from-stage", choices=STAGES, default="simulate")
     parser.add_argument("--out", type=Path, default=RESULTS / "policy_value.json")
     args = parser.parse_args()
-    for key, value in (("FEAST_USAGE", "False"), ("MLFLOW_ENABLE_TELEMETRY", "false")):
-        os.environ.setdefault(key, value)
+    telemetry_off()
+    hide_library_deprecations()
     if args.root is None:
         with tempfile.TemporaryDirectory() as scratch:
             figures = run(Path(scratch), args)

@@ -42,6 +42,7 @@ import httpx
 from serving_load_report import library_versions, machine_info, ms, write_markdown
 from serving_load_wrk import ROOT, Load, ensure_wrk, run_wrk, write_scripts, wrk_version
 
+from configs.process import TELEMETRY_OFF
 from configs.schema import ServingConfig
 from serving.launcher import ServerProcess
 
@@ -104,9 +105,7 @@ def base_env(root: Path, args: argparse.Namespace) -> dict[str, str]:
         "NUDGE_MLRUNS_DIR": str((args.mlruns_dir or root / "mlruns").resolve()),
         "NUDGE_FEATURES__PROJECT": PROJECT,
         "NUDGE_TRAINING__TUNING__TRIALS": str(args.trials),
-        "FEAST_USAGE": "False",
-        "BENTOML_DO_NOT_TRACK": "True",
-        "MLFLOW_ENABLE_TELEMETRY": "false",
+        **TELEMETRY_OFF,
     }
     env.pop("MLFLOW_TRACKING_URI", None)
     return env

@@ -6,9 +6,6 @@ Heavy libraries are imported inside the commands so `nudge --help` stays instant
 from __future__ import annotations
 
 import logging
-import os
-import warnings
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +14,7 @@ import typer
 from rich.console import Console
 
 from configs.loader import load_config
+from configs.process import hide_library_deprecations, telemetry_off
 from configs.runtime import runtime_paths
 from configs.schema import FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
 
@@ -35,28 +33,13 @@ ConfigOption = typer.Option(None, "--config", help="YAML file overriding the emb
 
 @app.callback()
 def _setup(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
-    # Library telemetry phones home; this machine (and many deployments) has no route out.
-    os.environ.setdefault("FEAST_USAGE", "False")
-    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
-    os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+    telemetry_off()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not verbose:
-        warnings.showwarning = _without_deprecations(warnings.showwarning)
-
-
-def _without_deprecations(show: Callable[..., None]) -> Callable[..., None]:
-    """Libraries telling each other about deprecated APIs (ibis, SQLAlchemy under MLflow) are
-    nothing a user of nudge can act on, and they bury the command's output. A filter would not
-    hold: Feast's modules reset the DeprecationWarning filter when they are imported."""
-
-    def shown(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
-        if not issubclass(category, DeprecationWarning):
-            show(message, category, *args, **kwargs)
-
-    return shown
+        hide_library_deprecations()
 
 
 @app.command()

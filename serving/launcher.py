@@ -14,6 +14,7 @@ from types import TracebackType
 
 import httpx
 
+from configs.process import telemetry_off
 from configs.schema import ServingConfig
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,7 @@ def service_environment(
     # The service process loads its own config; hand it exactly the one resolved here.
     env.update({f"NUDGE_SERVING__{key.upper()}": str(value) for key, value in config.model_dump().items()})
     env[_BENTOML_OVERRIDES] = bentoml_overrides(env.get(_BENTOML_OVERRIDES), service_name, config)
-    env.setdefault("BENTOML_DO_NOT_TRACK", "True")
-    env.setdefault("FEAST_USAGE", "False")
-    env.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+    telemetry_off(env)
     # Pin the data locations the CLI resolved, whatever directory bentoml serves from.
     env.setdefault("NUDGE_DATA_DIR", str(Path(env.get("NUDGE_DATA_DIR", "data")).resolve()))
     env.setdefault("NUDGE_MLRUNS_DIR", str(Path(env.get("NUDGE_MLRUNS_DIR", "mlruns")).resolve()))

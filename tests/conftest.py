@@ -6,11 +6,10 @@ import os
 
 import pytest
 
+from configs.process import telemetry_off
 from tests.pipeline import Pipeline, make_pipeline, run_skeleton
 
-os.environ.setdefault("FEAST_USAGE", "False")
-os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
-os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+telemetry_off()
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from configs.process import TELEMETRY_OFF
 from configs.runtime import RuntimePaths, runtime_paths
 
 if TYPE_CHECKING:
@@ -46,11 +47,9 @@ class Pipeline:
 def make_pipeline(root: Path) -> Pipeline:
     env = {
         **os.environ,
+        **TELEMETRY_OFF,
         "NUDGE_DATA_DIR": str(root / "data"),
         "NUDGE_MLRUNS_DIR": str(root / "mlruns"),
-        "FEAST_USAGE": "False",
-        "BENTOML_DO_NOT_TRACK": "True",
-        "MLFLOW_ENABLE_TELEMETRY": "false",
         # A short search keeps the suite fast; tuning itself is covered by its own tests.
         "NUDGE_TRAINING__TUNING__TRIALS": "3",
     }

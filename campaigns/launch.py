@@ -17,6 +17,7 @@ reused.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -126,17 +127,40 @@ def register_launch(audience: Audience, root: Path, window_days: int = DEFAULT_W
 
 
 def export_audience(rows: pd.DataFrame, path: Path) -> Path:
-    """The audience as CSV or parquet, by the file's suffix."""
-    frame = rows[EXPORT_COLUMNS]
+    """The audience as CSV or parquet, by the file's suffix, written whole or not at all."""
+    os.replace(stage_export(rows, path), path)
+    return path
+
+
+def check_export_path(path: Path) -> None:
+    """Refuse an export path that cannot take an audience file, before any work is done."""
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory; give the export's file name")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ValueError(f"{path}: export to .csv or .parquet, not {suffix or 'no suffix'!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False, float_format="%.6g")
-    else:
-        frame.to_parquet(path, index=False)
-    return path
+
+
+def stage_export(rows: pd.DataFrame, path: Path) -> Path:
+    """Write the export beside `path` under a temporary name and return it: `os.replace` puts it in
+    place, so a caller can commit the export after the launch it belongs to, and a failure leaves
+    no part-written file at `path`."""
+    check_export_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{path}: cannot create its folder ({err.strerror})") from None
+    staged = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    frame = rows[EXPORT_COLUMNS]
+    try:
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(staged, index=False, float_format="%.6g")
+        else:
+            frame.to_parquet(staged, index=False)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
 
 
 def load_launch(root: Path, campaign_id: str) -> Launch | None:

@@ -8,6 +8,7 @@ registry's champion (`champion_bundle`).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from campaigns.launch import (
     campaign_folder,
     campaigns_root,
     check_campaign_id,
-    export_audience,
+    check_export_path,
     new_campaign_id,
+    stage_export,
 )
 from campaigns.launch import register_launch as write_launch
 from campaigns.measurement import UpliftScorer
@@ -110,11 +112,21 @@ class AudiencePlanner:
         """Plan, then record the launch (campaign + assignments) and optionally export a copy."""
         if request.campaign_id is not None:
             self._check_unused(request.campaign_id)
+        if out is not None:
+            check_export_path(out)
         audience = self.plan(request)
         self._check_unused(audience.summary.campaign_id)
-        folder = write_launch(audience, self.campaigns_root, window_days)
-        if out is not None:
-            export_audience(audience.rows, out)
+        # The export is written first and moved into place last: a bad --out fails before the
+        # launch is recorded, and a failed launch leaves no export of a campaign that never was.
+        export = None if out is None else (stage_export(audience.rows, out), out)
+        try:
+            folder = write_launch(audience, self.campaigns_root, window_days)
+        except BaseException:
+            if export:
+                export[0].unlink(missing_ok=True)
+            raise
+        if export:
+            os.replace(*export)
         return audience, folder
 
     def _spec(self, request: AudienceOrder, campaign_id: str) -> AudienceSpec:

@@ -61,6 +61,9 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str, i
     for required in REQUIRED_TABLES:
         if required not in tables:
             raise ContractError(f"{dest}: dataset lacks required table {required!r}")
+    # An empty import would silently replace a working dataset with nothing.
+    if tables["customers"].empty:
+        raise ContractError(f"{dest}: the new dataset has no customers; the current one is kept")
     valid = {name: validate_table(name, frame, f"{dest}/{name}.parquet") for name, frame in tables.items()}
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".{dest.name}.staging-{uuid.uuid4().hex[:8]}"

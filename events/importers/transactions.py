@@ -21,6 +21,7 @@ from events.importers.ledger import LINK_NOTE, build_tables
 from events.importers.report import ImportReport
 from events.importers.sidecar import write_with_covariates
 from events.importers.source import read_source
+from events.store import ContractError
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ def clean_lines(
     lines["key_id"] = stable_ids(lines["key"], f"{path}: {columns.order or 'order key'}")
     lines["quantity"] = lines["quantity"].abs()
     log.info("kept %d of %d lines; dropped %s", len(lines), len(raw), dropped)
+    if lines.empty:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in dropped.items() if count)
+        raise ContractError(f"{path}: none of its {len(raw)} lines can be imported ({reasons or 'no lines'})")
     return lines, dropped
 
 

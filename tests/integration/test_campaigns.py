@@ -92,6 +92,20 @@ def test_audience_is_launched_measured_and_fed_back(pipeline: Pipeline) -> None:
     assert (read_table(raw, "campaign_assignments")["campaign_id"] == CAMPAIGN).sum() == len(audience)
 
 
+def test_a_bad_export_path_is_refused_before_anything_is_recorded(pipeline: Pipeline) -> None:
+    folder = pipeline.root / "exports"
+    folder.mkdir()
+    for out, message in ((folder, "is a directory"), (folder / "a.xlsx", "export to .csv or .parquet")):
+        result = pipeline.run(
+            "audience", "--action", "welcome_coupon", "--size", "50", "--campaign-id", "it-bad-out",
+            "--out", str(out), check=False,
+        )  # fmt: skip
+        shown = " ".join(result.stdout.split())  # the console wraps long lines
+        assert result.returncode == 2 and message in shown, result.stdout + result.stderr
+    assert not (pipeline.data_dir / "campaigns" / "it-bad-out").exists()
+    assert list(folder.iterdir()) == []
+
+
 def _plant_outcomes(raw: Path, audience: pd.DataFrame, start: pd.Timestamp) -> float:
     """40% of the treated and 10% of the holdout order inside the window; the data then run past it."""
     treated = audience.loc[audience["arm"] == "treatment", "customer_id"].to_numpy()

@@ -149,6 +149,10 @@ def test_launch_records_are_contract_tables_and_ids_are_never_reused(tmp_path: P
     with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
         export_audience(audience.rows, tmp_path / "audience.xlsx")
     assert len(pd.read_parquet(export_audience(audience.rows, tmp_path / "a.parquet"))) == 300
+    with pytest.raises(ValueError, match="is a directory"):
+        export_audience(audience.rows, tmp_path / "campaigns")
+    # Written whole beside the target and moved in: no temporary file is left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.parquet", "campaigns"]
 
 
 def test_a_closed_launched_campaign_joins_the_training_data_once(tmp_path: Path) -> None:

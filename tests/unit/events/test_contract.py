@@ -93,6 +93,10 @@ def test_failed_write_leaves_existing_dataset_untouched(tmp_path: Path) -> None:
         write_dataset({"customers": _customers(5), "orders": broken}, dest)
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+    # A dataset without customers is an empty import, not a replacement.
+    with pytest.raises(ContractError, match="no customers; the current one is kept"):
+        write_dataset({"customers": _customers().iloc[:0], "orders": _orders().iloc[:0]}, dest)
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
 
 
 def test_missing_required_table_is_rejected(tmp_path: Path) -> None:

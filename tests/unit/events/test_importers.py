@@ -346,6 +346,31 @@ def test_bad_value_is_named_and_dest_is_left_unchanged(
     assert _snapshot(tmp_path / "data") == before
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID,Country", "no lines"),
+        (
+            "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+            "1001,A1,1,2011-01-05 09:00:00,5.0,,France\n1002,A1,1,2011-01-05 09:00:00,0,17850,France",
+            "missing_customer: 1, non_positive_price: 1",
+        ),
+    ],
+)
+def test_a_log_with_no_importable_line_does_not_replace_the_dataset(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    dest = tmp_path / "data" / "raw"
+    import_transactions(_csv(tmp_path / "good.csv", SMALL_LOG), dest, SMALL_COLUMNS)
+    before = _snapshot(tmp_path / "data")
+    empty = _csv(tmp_path / "empty.csv", text)
+    with pytest.raises(
+        ContractError, match=rf"empty\.csv: none of its \d+ lines can be imported \({reason}\)"
+    ):
+        import_transactions(empty, dest, SMALL_COLUMNS)
+    assert _snapshot(tmp_path / "data") == before
+
+
 def test_missing_column_is_named(tmp_path: Path) -> None:
     log = _csv(tmp_path / "log.csv", SMALL_LOG)
     columns = TransactionColumns(customer="Customer", time="InvoiceDate", price="UnitPrice")

@@ -163,10 +163,10 @@ def features_push(
     ),
 ) -> None:
     """Push fresh behaviour events (visit, cart_add, order) to the online store."""
-    from events.importers.source import read_source
+    from events.importers.behaviour import read_behaviour_events
     from features.store import open_store, push_events
 
-    events = read_source(file, ["customer_id", "event_type", "event_timestamp"])
+    events = read_behaviour_events(file)
     updated = push_events(open_store(runtime_paths().feature_repo), events)
     console.print(f"updated the real-time features of {updated:,} customers")
 
@@ -185,6 +185,9 @@ def _tasks(task: str, uplift: bool = False) -> list[str]:
         raise typer.BadParameter(
             "uplift models are not promoted by AUC; use train or rollback", param_hint="--task"
         )
+    allowed = [*TASKS, *([UPLIFT] if uplift else []), "all"]
+    if task not in allowed:
+        raise typer.BadParameter(f"unknown task {task!r}; allowed: {', '.join(allowed)}", param_hint="--task")
     return [task]
 
 
@@ -299,16 +302,17 @@ def scores(
     ids = customer_ids or sample_customer_ids(paths.raw, sample)
     many = population_sample(paths.raw, min(mix, cfg.max_customers_per_request)) if mix else []
     if url:
-        _show_live(url, ids, many)
+        _show_live(url, ids, many, cfg)
         return
     log_file = paths.data_dir / "logs" / "serve.log"
     console.print(f"starting the service on port {cfg.port} (log: {log_file})")
     with ServerProcess(cfg, log_file=log_file) as started_url:
-        _show_live(started_url, ids, many)
+        _show_live(started_url, ids, many, cfg)
 
 
-def _show_live(url: str, ids: list[int], many: list[int]) -> None:
+def _show_live(url: str, ids: list[int], many: list[int], config: ServingConfig) -> None:
     from serving.client import (
+        auth_headers,
         print_decision_mix,
         print_decisions,
         print_scores,
@@ -316,10 +320,11 @@ def _show_live(url: str, ids: list[int], many: list[int]) -> None:
         request_scores,
     )
 
-    print_scores(console, request_scores(url, ids))
-    print_decisions(console, request_decisions(url, ids))
+    headers = auth_headers(config)
+    print_scores(console, request_scores(url, ids, headers))
+    print_decisions(console, request_decisions(url, ids, headers))
     if many:
-        print_decision_mix(console, request_decisions(url, many))
+        print_decision_mix(console, request_decisions(url, many, headers))
 
 
 @app.command("score-table")
@@ -414,6 +419,10 @@ def main() -> None:
 
     try:
         app()
-    except (ConfigError, ContractError, FileNotFoundError, ValueError) as err:
+    except (ConfigError, ContractError, OSError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":  # python -m cli.main
+    main()

@@ -64,7 +64,11 @@ def _from_environment(name: str, environ: Mapping[str, str]) -> dict[str, Any]:
         node = tree
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(raw)
+        try:
+            node[leaf] = yaml.safe_load(raw)
+        except yaml.YAMLError as err:
+            problem = str(err).splitlines()[0]
+            raise ConfigError(f"environment variable {key}={raw!r} is not a YAML value: {problem}") from None
     return tree
 
 

@@ -95,7 +95,11 @@ def read_table(root: Path, name: str) -> pd.DataFrame:
         if name in REQUIRED_TABLES:
             raise ContractError(f"{path}: required table {name!r} is missing")
         return empty_table(name)
-    return validate_table(name, pd.read_parquet(path), path)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise ContractError(f"{path}: cannot be read as parquet ({err})") from None
+    return validate_table(name, frame, path)
 
 
 def read_dataset(root: Path) -> dict[str, pd.DataFrame]:

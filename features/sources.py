@@ -68,7 +68,7 @@ def connect(raw_dir: Path) -> duckdb.DuckDBPyConnection:
     for name, table in TABLES.items():
         path = raw_dir / f"{name}.parquet"
         if path.exists():
-            _check_columns(con, path, list(table.schema.columns))
+            _check_columns(con, path, {col: str(spec.dtype) for col, spec in table.schema.columns.items()})
             source = f"read_parquet('{path}')"
         else:
             con.register(f"{name}_empty", empty_table(name))
@@ -82,11 +82,35 @@ def connect(raw_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, path: Path, expected: list[str]) -> None:
-    found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+def _check_columns(con: duckdb.DuckDBPyConnection, path: Path, expected: dict[str, str]) -> None:
+    """Every contract column present with a type of its kind, named with its file if not: raw
+    folders are written by nudge, but a hand-edited or foreign file must not fail deep in a query."""
+    try:
+        found = {
+            row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+        }
+    except duckdb.Error as err:
+        raise ContractError(f"{path}: cannot be read as parquet ({str(err).splitlines()[0]})") from None
     missing = sorted(set(expected) - set(found))
     if missing:
         raise ContractError(f"{path}: missing columns {missing}; was it written by nudge?")
+    wrong = [
+        f"{col} is {found[col]}, expected {dtype}"
+        for col, dtype in expected.items()
+        if not found[col].upper().startswith(_DUCKDB_KINDS[dtype.split("[")[0]])
+    ]
+    if wrong:
+        raise ContractError(f"{path}: wrong column types: {'; '.join(wrong)}")
+
+
+# Contract dtype (without its parameters) -> the DuckDB type names of that kind, by prefix.
+_DUCKDB_KINDS: dict[str, tuple[str, ...]] = {
+    "int64": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"),
+    "float64": ("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT"),
+    "bool": ("BOOLEAN",),
+    "string": ("VARCHAR",),
+    "datetime64": ("TIMESTAMP",),
+}
 
 
 def load_population(con: duckdb.DuckDBPyConnection) -> Population:

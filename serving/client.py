@@ -2,27 +2,56 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
+from configs.schema import ServingConfig
 from decisions.policy import NO_ACTION
 from events.store import read_table
 from serving.schemas import Decision, DecisionsResponse, ScoresResponse
 
 
-def request_scores(url: str, customer_ids: list[int], timeout_s: float = 30.0) -> ScoresResponse:
-    response = httpx.post(f"{url}/scores", json={"customer_ids": customer_ids}, timeout=timeout_s)
-    response.raise_for_status()
-    return ScoresResponse.model_validate(response.json())
+def request_scores(
+    url: str, customer_ids: list[int], headers: Mapping[str, str] | None = None, timeout_s: float = 30.0
+) -> ScoresResponse:
+    return ScoresResponse.model_validate(_post(f"{url}/scores", customer_ids, headers, timeout_s))
 
 
-def request_decisions(url: str, customer_ids: list[int], timeout_s: float = 30.0) -> DecisionsResponse:
-    response = httpx.post(f"{url}/next-best-action", json={"customer_ids": customer_ids}, timeout=timeout_s)
-    response.raise_for_status()
-    return DecisionsResponse.model_validate(response.json())
+def request_decisions(
+    url: str, customer_ids: list[int], headers: Mapping[str, str] | None = None, timeout_s: float = 30.0
+) -> DecisionsResponse:
+    return DecisionsResponse.model_validate(
+        _post(f"{url}/next-best-action", customer_ids, headers, timeout_s)
+    )
+
+
+def auth_headers(config: ServingConfig) -> dict[str, str]:
+    """The API key header the service checks, with NUDGE_API_KEY (which the service reads too) if set."""
+    key = os.environ.get("NUDGE_API_KEY")
+    return {config.api_key_header: key} if key else {}
+
+
+def _post(
+    endpoint: str, customer_ids: list[int], headers: Mapping[str, str] | None, timeout_s: float
+) -> object:
+    """The JSON answer of `endpoint`; an unreachable service or an error answer is a ValueError
+    naming the endpoint and what the service said."""
+    try:
+        response = httpx.post(
+            endpoint, json={"customer_ids": customer_ids}, headers=headers, timeout=timeout_s
+        )
+    except httpx.HTTPError as err:
+        raise ValueError(
+            f"{endpoint}: {err or type(err).__name__}; is `nudge serve` running there?"
+        ) from None
+    if response.is_error:
+        raise ValueError(f"{endpoint}: HTTP {response.status_code}: {response.text[:500]}")
+    return response.json()
 
 
 def sample_customer_ids(raw_dir: Path, count: int, seed: int = 0) -> list[int]:

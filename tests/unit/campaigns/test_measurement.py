@@ -12,7 +12,7 @@ import pytest
 from campaigns.audience import Audience, AudienceSpec, build_audience
 from campaigns.feedback import append_campaign
 from campaigns.inference import proportion_difference
-from campaigns.launch import export_audience, load_launch, register_launch
+from campaigns.launch import export_audience, load_launch, read_json, register_launch
 from campaigns.measurement import measure_campaign
 from campaigns.review import review_campaign
 from configs.loader import load_config
@@ -211,3 +211,10 @@ def test_bad_launch_data_is_refused_whole(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match="arm"):
         append_campaign(raw, record.campaign, broken[broken["customer_id"] <= 100], folder)
     assert {p.name: p.read_bytes() for p in raw.iterdir()} == before, "nothing half-written"
+
+
+def test_a_broken_launch_record_is_named(tmp_path: Path) -> None:
+    folder = register_launch(launched(tmp_path), tmp_path / "campaigns", window_days=14)
+    (folder / "summary.json").write_text("{broken")
+    with pytest.raises(ValueError, match=r"launch-1/summary\.json: not valid JSON"):
+        read_json(folder / "summary.json")

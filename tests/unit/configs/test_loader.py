@@ -41,3 +41,8 @@ def test_non_mapping_file_is_rejected(tmp_path: Path) -> None:
     user.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config("simulation", SimulationConfig, user, environ={})
+
+
+def test_environment_value_that_is_not_yaml_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"NUDGE_SIMULATION__CUSTOMERS='\[1' is not a YAML value"):
+        load_config("simulation", SimulationConfig, environ={"NUDGE_SIMULATION__CUSTOMERS": "[1"})

@@ -110,3 +110,11 @@ def test_missing_required_table_is_rejected(tmp_path: Path) -> None:
 def test_unknown_table_is_rejected() -> None:
     with pytest.raises(ContractError, match="allowed"):
         validate_table("clicks", pd.DataFrame(), "clicks.parquet")
+
+
+def test_a_table_that_is_not_parquet_is_named(tmp_path: Path) -> None:
+    dest = tmp_path / "raw"
+    write_dataset({"customers": _customers(), "orders": _orders()}, dest)
+    (dest / "orders.parquet").write_text("not parquet")
+    with pytest.raises(ContractError, match=r"raw/orders\.parquet: cannot be read as parquet"):
+        read_dataset(dest)

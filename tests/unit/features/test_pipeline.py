@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from configs.schema import FeaturesConfig
-from events.store import write_dataset
+from events.store import ContractError, write_dataset
 from features.catalog import ACTIVITY, HABITS, PROFILE, REALTIME, VALUE, VIEWS, all_features
 from features.pipeline import build_features, snapshot_times
 
@@ -290,3 +290,15 @@ def test_snapshot_grid_ends_after_the_last_event() -> None:
     assert grid[0] == START + pd.Timedelta(days=1)
     assert grid[-1] == START + pd.Timedelta(days=21)
     assert all(b > a for a, b in itertools.pairwise(grid))
+
+
+def test_a_raw_file_that_is_not_parquet_or_has_a_wrong_type_is_named(tmp_path: Path) -> None:
+    raw = _dataset(tmp_path)
+    orders = pd.read_parquet(raw / "orders.parquet")
+    orders.astype({"net_amount": "string"}).to_parquet(raw / "orders.parquet")
+    with pytest.raises(ContractError, match=r"orders\.parquet: wrong column types: net_amount is VARCHAR"):
+        build_features(FeaturesConfig(), raw, tmp_path / "features", progress=False)
+    (raw / "orders.parquet").write_text("not parquet")
+    with pytest.raises(ContractError, match=r"orders\.parquet: cannot be read as parquet"):
+        build_features(FeaturesConfig(), raw, tmp_path / "features", progress=False)
+    assert not (tmp_path / "features").exists()

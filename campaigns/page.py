@@ -14,8 +14,10 @@ Paths are resolved per request from the environment, like everything the service
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,6 +26,8 @@ from pydantic import BaseModel
 
 from campaigns.launch import CAMPAIGN_ID, campaigns_root, read_json
 from configs.runtime import runtime_paths
+
+log = logging.getLogger(__name__)
 
 Catalogue = Callable[[], list[dict[str, Any]]]
 
@@ -95,14 +99,16 @@ def campaign_app(catalogue: Catalogue) -> FastAPI:
 
 
 def campaign_records() -> list[dict[str, Any]]:
-    """Every campaign folder: its launch summary (if launched here) and its measurement (if measured)."""
+    """Every campaign folder: its launch summary (if launched here) and its measurement (if measured).
+    A file that is not such a record is left out with a warning naming it: one broken campaign must
+    not hide the others."""
     root = campaigns_root(runtime_paths())
     records = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if not folder.is_dir() or folder.name.startswith("."):
             continue
-        launch = read_json(folder / "summary.json")
-        result = read_json(folder / "results.json")
+        launch = _record_file(folder / "summary.json", "summary", "as_of")
+        result = _record_file(folder / "results.json", "start")
         if launch is None and result is None:
             continue
         records.append(
@@ -114,6 +120,22 @@ def campaign_records() -> list[dict[str, Any]]:
             }
         )
     return sorted(records, key=_started, reverse=True)
+
+
+def _record_file(path: Path, *keys: str) -> dict[str, Any] | None:
+    """The JSON object in `path`, None if there is none; None with a warning if it is not JSON or
+    lacks the nested `keys` the list reads (a record sorts by them)."""
+    try:
+        data = read_json(path)
+        if data is None:
+            return None
+        part: Any = data
+        for key in keys:
+            part = part[key]
+    except (OSError, ValueError, KeyError, TypeError) as err:  # ValueError: not JSON, not UTF-8
+        log.warning("%s: left out of the campaign results, not a readable record (%r)", path, err)
+        return None
+    return data
 
 
 def _started(record: dict[str, Any]) -> str:

@@ -45,24 +45,47 @@ class Guard:
         if declared is not None and int(declared) > self.max_bytes:
             await _reply(send, 413, f"request body of {int(declared)} bytes exceeds {self.max_bytes}")
             return
-        await self.app(scope, self._counting(receive), send)
+        await self._capped(scope, receive, send)
 
     def _needs_key(self, path: str) -> bool:
         return self.api_key is not None and not path.startswith(OPEN_PATHS)
 
-    def _counting(self, receive: Any) -> Any:
-        """Bodies sent without a length (chunked) are counted as they arrive."""
+    async def _capped(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Bodies sent without a length (chunked) are counted as they arrive; the read that passes
+        the cap raises TooLarge. BentoML's handlers answer any exception with a 500 of their own,
+        so the answer the app starts after that is replaced by the 413, and one raised to here
+        gets it too, as long as no response of the app's has started."""
         seen = 0
+        too_large = app_started = refused = False
+        error = f"request body exceeds {self.max_bytes} bytes"
 
-        async def guarded() -> dict[str, Any]:
-            nonlocal seen
-            message = await receive()
+        async def counting() -> dict[str, Any]:
+            nonlocal seen, too_large
+            message: dict[str, Any] = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise TooLarge(f"request body exceeds {self.max_bytes} bytes")
+                too_large = True
+                raise TooLarge(error)
             return message
 
-        return guarded
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal app_started, refused
+            if refused:  # the rest of the app's answer to TooLarge
+                return
+            if too_large and not app_started:
+                refused = True
+                await _reply(send, 413, error)
+                return
+            app_started = app_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting, sending)
+        except TooLarge:
+            if app_started:  # too late for a 413: the server drops the connection
+                raise
+            if not refused:
+                await _reply(send, 413, error)
 
 
 async def _reply(send: Any, status: int, error: str) -> None:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+# Customer ids are the online store's int64 entity keys: a JSON number outside int64 cannot be looked
+# up, and `true` or `1.0` are not ids. Negative ids are valid requests; they get a cold-start answer.
+CustomerId = Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
+# Hard cap per request; ServingConfig.max_customers_per_request may lower it.
+MAX_CUSTOMER_IDS = 10_000
+# Event times become epoch seconds in the online store by way of pandas' nanosecond timestamps
+# (which end in April 2262): earlier than the epoch or past 2261 is not a behaviour event.
+EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
+EVENTS_BEFORE = datetime(2262, 1, 1, tzinfo=UTC)
+MAX_EVENTS = 10_000
 
 
 class Reason(BaseModel):
@@ -12,6 +24,14 @@ class Reason(BaseModel):
 
     feature: str
     contribution: float  # SHAP value in log-odds towards the score
+
+
+class CustomerIdsRequest(BaseModel):
+    """POST /scores and /next-best-action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_ids: list[CustomerId] = Field(min_length=1, max_length=MAX_CUSTOMER_IDS)
 
 
 class CustomerScore(BaseModel):
@@ -58,9 +78,17 @@ class DecisionsResponse(BaseModel):
 class BehaviourEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
+    customer_id: CustomerId
     event_type: Literal["visit", "cart_add", "order"]
-    event_timestamp: AwareDatetime
+    event_timestamp: AwareDatetime = Field(ge=EARLIEST_EVENT, lt=EVENTS_BEFORE)
+
+
+class EventsRequest(BaseModel):
+    """POST /events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[BehaviourEvent] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
 class EventsAccepted(BaseModel):
@@ -72,7 +100,8 @@ class EventsAccepted(BaseModel):
 class AudienceRequest(BaseModel):
     """POST /audiences: one action, exactly one of size or budget; preview records nothing."""
 
-    model_config = ConfigDict(extra="forbid")
+    # JSON parsers read 1e999 as infinity and NaN as a number; neither is a budget or a share.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     action: str
     size: int | None = Field(None, ge=1, description="Audience size, holdout included.")

@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Annotated, Any
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import bentoml
 import pandas as pd
-from pydantic import Field
+from pydantic import BaseModel
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 from starlette.responses import Response
 
 from campaigns.launch import campaigns_root
@@ -34,8 +37,10 @@ from serving.schemas import (
     AudienceSummaryBody,
     BehaviourEvent,
     CurvePoint,
+    CustomerIdsRequest,
     DecisionsResponse,
     EventsAccepted,
+    EventsRequest,
     ScoresResponse,
 )
 from serving.score_table import ScoreTables
@@ -45,10 +50,9 @@ from training.uplift.bundle import UpliftBundle
 
 log = logging.getLogger(__name__)
 
-# Upper bounds on list sizes per request; ServingConfig.max_customers_per_request may lower ids.
-_HARD_MAX_IDS = 10_000
-_MAX_EVENTS = 10_000
-CustomerIds = Annotated[list[int], Field(min_length=1, max_length=_HARD_MAX_IDS)]
+# On the wall clock, how far ahead of the service an event may be stamped (clocks drift): a later
+# one would read as fresher than every real event until its time comes.
+EVENT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @bentoml.service(name="nudge", traffic={"timeout": 30})
@@ -94,26 +98,27 @@ class Nudge:
             if self.config.score_table:
                 self.score_tables.refresh()
 
-    @bentoml.api(route="/scores", output_spec=ScoresResponse)
-    def scores(self, customer_ids: CustomerIds) -> Response:
+    @bentoml.api(route="/scores", input_spec=CustomerIdsRequest, output_spec=ScoresResponse)
+    def scores(self, customer_ids: list[int]) -> Response:
         """Every served model's calibrated score with its top SHAP reasons, per customer id;
         unknown or stale ids get an explicit cold-start answer."""
         self._check_size(customer_ids)
         # Answers are kept encoded (serving.score_table): the body goes out as it is.
         return Response(self.score_tables.answer(customer_ids), media_type="application/json")
 
-    @bentoml.api(route="/next-best-action")
-    def next_best_action(self, customer_ids: CustomerIds) -> DecisionsResponse:
+    @bentoml.api(route="/next-best-action", input_spec=CustomerIdsRequest)
+    def next_best_action(self, customer_ids: list[int]) -> DecisionsResponse:
         """The action with the highest expected incremental profit per customer, or no_action,
         with the reason; unknown or stale ids get no_action and a cold-start reason."""
         self._check_size(customer_ids)
         return self.scorer.next_best_action(customer_ids)
 
-    @bentoml.api(route="/events")
-    def events(
-        self, events: Annotated[list[BehaviourEvent], Field(min_length=1, max_length=_MAX_EVENTS)]
-    ) -> EventsAccepted:
+    @bentoml.api(route="/events", input_spec=EventsRequest)
+    def events(self, events: list[BehaviourEvent]) -> EventsAccepted:
         """Push fresh behaviour (visit, cart_add, order) to the online store's real-time view."""
+        # The data clock's now is the last feature snapshot: simulated and imported events follow it.
+        if self.config.clock == "wall":
+            check_not_ahead(events, datetime.fromtimestamp(self.scorer.reader.clock(), UTC))
         frame = pd.DataFrame([event.model_dump() for event in events])
         return EventsAccepted(customers_updated=push_events(self.store, frame))
 
@@ -139,8 +144,8 @@ class Nudge:
             else:
                 audience, _ = self.audience_planner.launch(order, window_days)
                 launched = True
-        except ValueError as err:
-            raise bentoml.exceptions.InvalidArgument(str(err)) from None
+        except ValueError as err:  # the message names the action, limit or campaign id at fault
+            raise invalid_argument(AudienceRequest, (), str(err)) from None
         campaign = audience.summary.campaign_id
         return AudienceResponse(
             summary=AudienceSummaryBody.model_validate(audience.summary.to_dict()),
@@ -175,9 +180,32 @@ class Nudge:
 
     def _check_size(self, customer_ids: list[int]) -> None:
         if len(customer_ids) > self.config.max_customers_per_request:
-            raise bentoml.exceptions.InvalidArgument(
-                f"customer_ids: at most {self.config.max_customers_per_request} per request, "
-                f"got {len(customer_ids)}"
+            raise invalid_argument(
+                CustomerIdsRequest,
+                ("customer_ids",),
+                f"at most {self.config.max_customers_per_request} per request, got {len(customer_ids)}",
+            )
+
+
+def invalid_argument(request: type[BaseModel], loc: tuple[str | int, ...], message: str) -> ValidationError:
+    """A 400 with the body of a failed validation, {"error", "detail": [{"type", "loc", "msg"}]}:
+    the checks a schema cannot make answer in the same shape as the ones it makes. (BentoML renders
+    its own InvalidArgument as a one-item list.)"""
+    error = PydanticCustomError("invalid_argument", message)  # no context: braces stay as they are
+    details = [InitErrorDetails(type=error, loc=loc, input=None)]
+    return ValidationError.from_exception_data(request.__name__, details)
+
+
+def check_not_ahead(events: Sequence[BehaviourEvent], now: datetime) -> None:
+    """Refuse the request if any event is stamped more than EVENT_CLOCK_SKEW after `now`."""
+    latest = now + EVENT_CLOCK_SKEW
+    for i, event in enumerate(events):
+        if event.event_timestamp > latest:
+            raise invalid_argument(
+                EventsRequest,
+                ("events", i, "event_timestamp"),
+                f"{event.event_timestamp.isoformat()} is more than {EVENT_CLOCK_SKEW} after the "
+                f"service clock ({now.isoformat()})",
             )
 
 

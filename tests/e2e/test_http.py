@@ -89,12 +89,40 @@ def test_next_best_action_over_http(service_url: str, trained_pipeline: Pipeline
         ({"customer_ids": ["abc"]}, "valid integer"),
         ({"ids": [1]}, "customer_ids"),
         ({"customer_ids": list(range(51))}, "at most 50"),
+        ({"customer_ids": [2**63]}, "less than or equal to 9223372036854775807"),
+        ({"customer_ids": [True]}, "valid integer"),
+        ({"customer_ids": [1], "limit": 3}, "Extra inputs are not permitted"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx(service_url: str, body: dict[str, object], fragment: str) -> None:
     response = httpx.post(f"{service_url}/scores", json=body, timeout=30)
     assert 400 <= response.status_code < 500
     assert fragment in response.text
+    # One shape, whether the schema or the handler refused: the message and where it applies.
+    assert set(response.json()) == {"error", "detail"} and response.json()["detail"][0]["loc"]
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "fragment"),
+    [
+        ("/next-best-action", b'{"customer_ids": [9223372036854775808]}', "customer_ids"),
+        ("/audiences", b'{"action": "welcome_coupon", "budget": 1e999}', "finite number"),
+        ("/audiences", b'{"action": "teleport", "size": 5}', "unknown action 'teleport'"),
+        ("/events", b'{"events": [{"customer_id": 9223372036854775808, "event_type": "visit",'
+                    b' "event_timestamp": "2031-01-02T03:04:05Z"}]}', "customer_id"),
+        ("/events", b'{"events": [{"customer_id": 1, "event_type": "visit",'
+                    b' "event_timestamp": "2999-01-01T00:00:00Z"}]}', "event_timestamp"),
+        ("/events", b'{"events": [{"customer_id": 1, "event_type": "visit",'
+                    b' "event_timestamp": "0001-01-01T00:00:00Z"}]}', "event_timestamp"),
+    ],
+)  # fmt: skip
+def test_out_of_range_values_get_a_400_naming_the_field(
+    service_url: str, route: str, body: bytes, fragment: str
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    response = httpx.post(f"{service_url}{route}", content=body, headers=headers, timeout=60)
+    assert response.status_code == 400 and fragment in response.text, response.text
+    assert set(response.json()) == {"error", "detail"}
 
 
 def test_health_metrics_and_openapi(service_url: str) -> None:
@@ -119,6 +147,15 @@ def test_oversized_bodies_are_refused_before_parsing(service_url: str) -> None:
     huge = {"customer_ids": [1] * 10, "padding": "x" * 2_000_000}
     response = httpx.post(f"{service_url}/scores", json=huge, timeout=30)
     assert response.status_code == 413 and "exceeds" in response.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding: chunked
+        yield b'{"customer_ids": [1], "padding": "'
+        yield from [b"x" * 65_536] * 20
+        yield b'"}'
+
+    headers = {"Content-Type": "application/json"}
+    chunked = httpx.post(f"{service_url}/scores", content=chunks(), headers=headers, timeout=30)
+    assert chunked.status_code == 413 and "exceeds" in chunked.json()["error"]
 
 
 def test_api_key_is_enforced_when_configured(trained_pipeline: Pipeline) -> None:

@@ -20,7 +20,8 @@ def _file(tmp_path: Path, rows: str) -> Path:
 
 
 def test_a_good_file_is_typed(tmp_path: Path) -> None:
-    events = read_behaviour_events(_file(tmp_path, "7,visit,2025-05-01T10:00:00+09:00\n8,order,2025-05-02T00:00:00Z\n"))
+    rows = "7,visit,2025-05-01T10:00:00+09:00\n8,order,2025-05-02T00:00:00Z\n"
+    events = read_behaviour_events(_file(tmp_path, rows))
     assert events["customer_id"].tolist() == [7, 8] and events["customer_id"].dtype == "int64"
     assert events["event_timestamp"].tolist() == [
         pd.Timestamp("2025-05-01 01:00", tz="UTC"),

@@ -56,15 +56,14 @@ class Guard:
         so the answer the app starts after that is replaced by the 413, and one raised to here
         gets it too, as long as no response of the app's has started."""
         seen = 0
-        too_large = app_started = refused = False
+        app_started = refused = False
         error = f"request body exceeds {self.max_bytes} bytes"
 
         async def counting() -> dict[str, Any]:
-            nonlocal seen, too_large
+            nonlocal seen
             message: dict[str, Any] = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                too_large = True
                 raise TooLarge(error)
             return message
 
@@ -72,7 +71,7 @@ class Guard:
             nonlocal app_started, refused
             if refused:  # the rest of the app's answer to TooLarge
                 return
-            if too_large and not app_started:
+            if seen > self.max_bytes and not app_started:
                 refused = True
                 await _reply(send, 413, error)
                 return

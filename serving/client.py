@@ -47,7 +47,7 @@ def _post(
         )
     except httpx.HTTPError as err:
         raise ValueError(
-            f"{endpoint}: {err or type(err).__name__}; is `nudge serve` running there?"
+            f"{endpoint}: {str(err) or type(err).__name__}; is `nudge serve` running there?"
         ) from None
     if response.is_error:
         raise ValueError(f"{endpoint}: HTTP {response.status_code}: {response.text[:500]}")

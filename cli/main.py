@@ -164,7 +164,8 @@ def features_push(
 ) -> None:
     """Push fresh behaviour events (visit, cart_add, order) to the online store."""
     from events.importers.behaviour import read_behaviour_events
-    from features.store import open_store, push_events
+    from features.realtime import push_events
+    from features.store import open_store
 
     events = read_behaviour_events(file)
     updated = push_events(open_store(runtime_paths().feature_repo), events)

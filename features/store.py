@@ -12,30 +12,29 @@ import logging
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 from feast import FeatureStore, FileSource, PushSource
-from feast.data_source import PushMode
 from rich.progress import Progress
 
 from configs.schema import FeaturesConfig
-from features.catalog import REALTIME, REALTIME_EVENTS, VIEWS
-from features.definitions import CUSTOMER_KEY, PUSH_SOURCE, repository_objects
+from features.catalog import REALTIME, VIEWS
+from features.definitions import CUSTOMER_KEY, repository_objects
+from features.realtime import raise_stored
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REDIS = "127.0.0.1:6390"
-EVENT_FIELDS = {event: field for event, (field, _) in REALTIME_EVENTS.items()}
 
 
-def online_store_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, str]:
+def online_store_config(config: FeaturesConfig, repo_dir: Path) -> dict[str, object]:
     if config.online_store == "redis":
         address = os.environ.get("NUDGE_REDIS_CONNECTION", DEFAULT_REDIS)
-        return {"type": "redis", "connection_string": address}
+        # Pushed rows are merged field by field under a lock (features.realtime); Feast's own check
+        # would drop a merged row whose timestamp did not move, and with it a late event.
+        return {"type": "redis", "connection_string": address, "skip_dedup": True}
     return {"type": "sqlite", "path": str(repo_dir / "online_store.db")}
 
 
@@ -75,6 +74,7 @@ def materialize_latest(config: FeaturesConfig, repo_dir: Path, progress: bool = 
     Every customer has a row in the newest snapshot, so that is all the online store needs.
     `FeatureStore.materialize` would build a whole view's values in memory before writing
     (about 65 GB at a million customers); writing chunks keeps memory flat and shows progress.
+    The real-time view is merged rather than overwritten: events pushed after the snapshot stay.
     """
     store = open_store(repo_dir)
     newest = data_now(store)
@@ -85,7 +85,11 @@ def materialize_latest(config: FeaturesConfig, repo_dir: Path, progress: bool = 
             task = bar.add_task(f"materialize {view.name}", total=len(frame))
             for start in range(0, len(frame), config.materialize_chunk_rows):
                 chunk = frame.iloc[start : start + config.materialize_chunk_rows]
-                store.write_to_online_store(view.name, chunk)
+                if view.name == REALTIME.name:
+                    times = chunk.set_index(CUSTOMER_KEY)[list(REALTIME.features)]
+                    raise_stored(store, times, pd.Series(newest.timestamp(), index=times.index))
+                else:
+                    store.write_to_online_store(view.name, chunk)
                 bar.advance(task, len(chunk))
             # As FeatureStore.materialize does: the registry records what the online store holds,
             # and servers watching it (serving.score_table) learn that the values changed.
@@ -141,41 +145,3 @@ def data_now(store: FeatureStore) -> pd.Timestamp:
         raise ValueError(f"{source.path}: no feature snapshots")
     newest = pd.Timestamp(max(maxima))
     return newest.tz_convert("UTC") if newest.tzinfo else newest.tz_localize("UTC")
-
-
-def push_events(store: FeatureStore, events: pd.DataFrame) -> int:
-    """Fold behaviour events (customer_id, event_type, event_timestamp) into the online store.
-
-    The pushed view holds last-event times; each event updates its own field and keeps the others,
-    so a visit does not erase the last order time.
-    """
-    unknown = sorted(set(events["event_type"]) - set(EVENT_FIELDS))
-    if unknown:
-        raise ValueError(f"event_type {unknown} not one of {sorted(EVENT_FIELDS)}")
-    ids = sorted(events[CUSTOMER_KEY].astype("int64").unique())
-    current = (
-        store.get_online_features(
-            features=[f"{REALTIME.name}:{field}" for field in REALTIME.features],
-            entity_rows=[{CUSTOMER_KEY: int(i)} for i in ids],
-        )
-        .to_df()
-        .set_index(CUSTOMER_KEY)
-    )
-    current = current.astype("float64")
-    stamps = pd.to_datetime(events["event_timestamp"], utc=True)
-    seconds = (stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
-    for event_type, field in EVENT_FIELDS.items():
-        mask = (events["event_type"] == event_type).to_numpy()
-        if mask.any():
-            latest = (
-                pd.Series(seconds[mask].to_numpy(), index=events.loc[mask, CUSTOMER_KEY])
-                .groupby(level=0)
-                .max()
-            )
-            current.loc[latest.index, field] = np.fmax(
-                current.loc[latest.index, field], latest.astype("float64")
-            )
-    newest = stamps.groupby(events[CUSTOMER_KEY].to_numpy()).max()
-    frame: Any = current.reset_index().assign(event_timestamp=newest.reindex(ids).to_numpy())
-    store.push(PUSH_SOURCE, frame, to=PushMode.ONLINE)
-    return len(frame)

@@ -29,7 +29,7 @@ from campaigns.planner import AudienceOrder, AudiencePlanner
 from configs.loader import load_config
 from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, ServingConfig
-from features.store import push_events
+from features.realtime import push_events
 from serving.guard import Guard
 from serving.schemas import (
     AudienceRequest,

@@ -3,46 +3,32 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import redis
 from feast import FeatureStore
 
 from configs.schema import FeaturesConfig
 from features.online import OnlineReader
+from features.realtime import push_events
 from features.store import (
-    DEFAULT_REDIS,
     apply_repository,
     data_now,
     materialize_latest,
     open_store,
-    push_events,
 )
 from tests.pipeline import Pipeline, make_pipeline
+from tests.redis_server import drop_project, start_redis
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def redis_address() -> str:
-    address = os.environ.get("NUDGE_REDIS_CONNECTION", DEFAULT_REDIS)
-    host, port = address.split(",")[0].split(":")
-    # Idempotent: installs (as root on Debian) and starts the server if nothing answers there.
-    subprocess.run(
-        [str(ROOT / "scripts" / "redis.sh"), "start"],
-        check=True,
-        env={**os.environ, "NUDGE_REDIS_PORT": port},
-    )
-    assert redis.Redis(host=host, port=int(port)).ping()
-    return address
+    return start_redis()
 
 
 def test_redis_store_serves_the_same_vectors_as_sqlite(
@@ -56,7 +42,7 @@ def test_redis_store_serves_the_same_vectors_as_sqlite(
     try:
         _check_redis_against_sqlite(trained_pipeline, redis_store, config, tmp_path / "repo")
     finally:
-        _drop_project(redis_store)
+        drop_project(redis_store)
 
 
 def _check_redis_against_sqlite(
@@ -107,15 +93,7 @@ def redis_features(redis_address: str, tmp_path_factory: pytest.TempPathFactory)
     event = {"customer_id": [-7], "event_type": ["visit"], "event_timestamp": [data_now(store)]}
     push_events(store, pd.DataFrame(event))
     yield store
-    _drop_project(store)
-
-
-def _drop_project(store: FeatureStore) -> None:
-    """The server is shared: remove this test's keys, which all end with its project name."""
-    client = store._get_provider().online_store._get_client(store.config.online_store)
-    keys = list(client.scan_iter(match=f"*{store.config.project}", count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
+    drop_project(store)
 
 
 @pytest.mark.parametrize("service", ["uplift_v1", "realtime_v1"])

@@ -13,27 +13,17 @@ from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.protos.feast.types.Value_pb2 import Value
 
 from configs.schema import FeaturesConfig
-from features.catalog import REALTIME, STRING_FEATURES, VIEWS, ViewSpec
+from features.catalog import STRING_FEATURES, VIEWS
 from features.definitions import CUSTOMER_KEY, REQUEST_TIME
 from features.online import OnlineReader
 from features.online_rows import FeastCells, StoredCells, decode, entity_key, key_encoder
-from features.store import apply_repository, materialize_latest, push_events
+from features.realtime import push_events
+from features.store import apply_repository, materialize_latest
+from tests.unit.features.snapshots import snapshot, write_snapshots
 
 NOW = pd.Timestamp("2025-03-01", tz="UTC")
 CUSTOMERS = np.arange(1, 9)
 STALE, PUSHED_ONLY, UNKNOWN = 99, 98, -5
-
-
-def _snapshot(spec: ViewSpec, at: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
-    frame = pd.DataFrame({CUSTOMER_KEY: CUSTOMERS, "event_timestamp": at})
-    for name in spec.features:
-        if name in STRING_FEATURES:
-            frame[name] = pd.Series(rng.choice(["north", "south", "web"], len(CUSTOMERS)), dtype=object)
-            frame.loc[2, name] = None
-        else:
-            frame[name] = rng.normal(size=len(CUSTOMERS)) * 1000
-            frame.loc[rng.random(len(CUSTOMERS)) < 0.2, name] = np.nan
-    return frame
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +31,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FeatureStore:
     """A real SQLite store: two snapshots, nulls, a stale customer and one with pushed events only."""
     root = tmp_path_factory.mktemp("online")
     rng = np.random.default_rng(3)
-    for spec in (*VIEWS, REALTIME):
-        snapshots = [_snapshot(spec, NOW - pd.Timedelta(days=days), rng) for days in (7, 0)]
-        pd.concat(snapshots, ignore_index=True).to_parquet(root / spec.file)
+    write_snapshots(root, CUSTOMERS, [NOW - pd.Timedelta(days=days) for days in (7, 0)], rng)
     config = FeaturesConfig(project="nudge_online_test")
     store = apply_repository(config, root, root / "repo")
     materialize_latest(config, root / "repo", progress=False)
-    old = _snapshot(VIEWS[0], NOW - pd.Timedelta(days=400), rng).head(1).assign(**{CUSTOMER_KEY: STALE})
-    store.write_to_online_store(VIEWS[0].name, old)
+    old = snapshot(VIEWS[0], CUSTOMERS, NOW - pd.Timedelta(days=400), rng).head(1)
+    store.write_to_online_store(VIEWS[0].name, old.assign(**{CUSTOMER_KEY: STALE}))
     event = {CUSTOMER_KEY: [PUSHED_ONLY], "event_type": ["order"], "event_timestamp": [NOW]}
     push_events(store, pd.DataFrame(event))
     return store

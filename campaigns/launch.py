@@ -20,6 +20,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import pandas as pd
 
 from campaigns.audience import Audience
 from configs.runtime import RuntimePaths
-from events.store import read_table, swap_in, validate_table
+from events.store import read_table, validate_table
 
 CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 DEFAULT_WINDOW_DAYS = 14  # the simulator's campaign window, which the uplift models learn from
@@ -105,8 +106,9 @@ def launch_tables(audience: Audience, window_days: int) -> dict[str, pd.DataFram
 def register_launch(audience: Audience, root: Path, window_days: int = DEFAULT_WINDOW_DAYS) -> Path:
     """Write the campaign's folder; refuse an id already launched."""
     folder = campaign_folder(root, audience.summary.campaign_id)
+    taken = f"campaign {audience.summary.campaign_id!r} was already launched ({folder})"
     if folder.exists():
-        raise ValueError(f"campaign {audience.summary.campaign_id!r} was already launched ({folder})")
+        raise ValueError(taken)
     tables = {
         name: validate_table(name, frame, folder / f"{name}.parquet")
         for name, frame in launch_tables(audience, window_days).items()
@@ -114,15 +116,23 @@ def register_launch(audience: Audience, root: Path, window_days: int = DEFAULT_W
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".{folder.name}.staging-{secrets.token_hex(4)}"
     staging.mkdir()
-    for name, frame in tables.items():
-        frame.to_parquet(staging / f"{name}.parquet", index=False)
-    audience.rows.to_parquet(staging / "audience.parquet", index=False)
-    export_audience(audience.rows, staging / "audience.csv")
-    payload = {"summary": audience.summary.to_dict(), "curve": audience.curve.to_dict("list")}
-    (staging / "summary.json").write_text(json.dumps(payload, indent=2))
-    if folder.exists():  # launched by someone else meanwhile
-        raise ValueError(f"campaign {audience.summary.campaign_id!r} was already launched ({folder})")
-    swap_in(staging, folder)
+    try:
+        for name, frame in tables.items():
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+        audience.rows.to_parquet(staging / "audience.parquet", index=False)
+        export_audience(audience.rows, staging / "audience.csv")
+        payload = {"summary": audience.summary.to_dict(), "curve": audience.curve.to_dict("list")}
+        (staging / "summary.json").write_text(json.dumps(payload, indent=2))
+        try:
+            # Renaming onto a folder that is there fails: a launch of the same id that finished
+            # while this one was written (another worker, a retried request) is kept, not replaced.
+            staging.rename(folder)
+        except OSError:
+            if folder.exists():
+                raise ValueError(taken) from None
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if it became the folder
     return folder
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
+from configs.locks import file_lock
 from events.contract import REQUIRED_TABLES, TABLES, empty_table
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,24 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str, i
     Nothing is written if any table fails: validation happens before the first byte, and the files
     land in a sibling temporary folder that is swapped in only when complete.
     """
+    with _dataset_lock(dest):
+        return _replace_dataset(tables, dest)
+
+
+def update_dataset(dest: Path, change: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]]) -> None:
+    """Read the dataset at `dest`, `change` it and write it back, all under the dataset's lock: two
+    updates at once (say, two campaigns measured together) would otherwise each write back the
+    dataset without the other's rows."""
+    with _dataset_lock(dest):
+        _replace_dataset(change(read_dataset(dest)), dest)
+
+
+def _dataset_lock(dest: Path) -> AbstractContextManager[None]:
+    # Beside the folder, not in it: the folder itself is swapped out by every write.
+    return file_lock(dest.parent / f".{dest.name}.lock")
+
+
+def _replace_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str, int]:
     for required in REQUIRED_TABLES:
         if required not in tables:
             raise ContractError(f"{dest}: dataset lacks required table {required!r}")

@@ -12,7 +12,6 @@ write:
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -20,6 +19,8 @@ from pathlib import Path
 from feast import FeatureStore
 from feast.infra.online_stores.redis import RedisOnlineStore
 from redis.exceptions import LockError
+
+from configs.locks import file_lock
 
 # A push of a full request (1,000 customers) takes well under a second; a holder still there after
 # this long has died, and Redis drops its key.
@@ -33,7 +34,7 @@ def push_lock(store: FeatureStore) -> Iterator[None]:
     """Hold the store's push lock: shared by every process that pushes to the same online store."""
     online = store.config.online_store
     if online.type == "sqlite":
-        with _file_lock(Path(store.repo_path) / f"{online.path}.push-lock"):
+        with file_lock(Path(store.repo_path) / f"{online.path}.push-lock"):
             yield
     elif online.type == "redis":
         # Feast's own client for this store: same address, password, cluster or sentinel settings.
@@ -51,11 +52,3 @@ def push_lock(store: FeatureStore) -> Iterator[None]:
                 lock.release()
     else:
         raise ValueError(f"no push lock for online store {online.type!r}; use sqlite or redis")
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    # flock locks an open file description: threads of one worker exclude each other as well.
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield  # closing the file releases the lock

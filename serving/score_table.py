@@ -20,7 +20,6 @@ rather than every request scored live meanwhile.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -34,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from configs.locks import file_lock
 from features.store import live_features, materialized_version, snapshot_customers
 from serving.models import ModelSet
 from serving.schemas import ScoresResponse
@@ -140,8 +140,7 @@ class ScoreTables:
         path = self.folder / f"{name}.parquet"
         self.folder.mkdir(parents=True, exist_ok=True)
         # One worker builds while the others wait for its file instead of doing the same work.
-        with (self.folder / f"{name}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with file_lock(self.folder / f"{name}.lock"):
             if path.exists():
                 return _read(path, models, features)
             table = self._build(models, features)

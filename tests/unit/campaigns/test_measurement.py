@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from campaigns import launch
 from campaigns.audience import Audience, AudienceSpec, build_audience
 from campaigns.feedback import append_campaign
 from campaigns.inference import proportion_difference
@@ -110,6 +111,30 @@ def test_a_hand_made_campaign_is_measured_exactly(tmp_path: Path) -> None:
     assert got.qini is None and got.qini_source.startswith("n/a")
     with pytest.raises(ValueError, match="no campaign 'nope'"):
         measure_campaign("nope", raw, tmp_path / "campaigns")
+
+
+def test_a_launch_of_the_same_id_that_lands_first_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two launches of one id at once (two workers, a retried request): both pass the first check;
+    the one whose folder lands second is refused and the first stays whole."""
+    first, second = launched(tmp_path), launched(tmp_path)
+    root = tmp_path / "campaigns"
+    export = launch.export_audience
+
+    def competing_launch_lands_meanwhile(rows: pd.DataFrame, path: Path) -> Path:
+        monkeypatch.setattr(launch, "export_audience", export)
+        register_launch(first, root, window_days=14)
+        return export(rows, path)
+
+    monkeypatch.setattr(launch, "export_audience", competing_launch_lands_meanwhile)
+    with pytest.raises(ValueError, match="already launched"):
+        register_launch(second, root, window_days=7)
+
+    record = load_launch(root, "launch-1")
+    assert record is not None and len(record.assignments) == 300
+    assert record.campaign["end_ts"].iloc[0] == START + pd.Timedelta(days=14)  # the first's window
+    assert sorted(p.name for p in root.iterdir()) == ["launch-1"]  # no staging folder left behind
 
 
 def launched(tmp_path: Path, campaign_id: str = "launch-1") -> Audience:

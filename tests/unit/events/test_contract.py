@@ -1,10 +1,12 @@
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from events.contract import TABLES, empty_table
-from events.store import ContractError, read_dataset, validate_table, write_dataset
+from events.store import ContractError, read_dataset, update_dataset, validate_table, write_dataset
 
 
 def _customers(n: int = 3) -> pd.DataFrame:
@@ -92,7 +94,7 @@ def test_failed_write_leaves_existing_dataset_untouched(tmp_path: Path) -> None:
     with pytest.raises(ContractError):
         write_dataset({"customers": _customers(5), "orders": broken}, dest)
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".raw.lock", "raw"]  # no staging folder
     # A dataset without customers is an empty import, not a replacement.
     with pytest.raises(ContractError, match="no customers; the current one is kept"):
         write_dataset({"customers": _customers().iloc[:0], "orders": _orders().iloc[:0]}, dest)
@@ -118,3 +120,29 @@ def test_a_table_that_is_not_parquet_is_named(tmp_path: Path) -> None:
     (dest / "orders.parquet").write_text("not parquet")
     with pytest.raises(ContractError, match=r"raw/orders\.parquet: cannot be read as parquet"):
         read_dataset(dest)
+
+
+def test_updates_at_once_both_land(tmp_path: Path) -> None:
+    """Another update that starts while one is between its read and its write waits for it, and then
+    reads the dataset with the first update in it: neither writes back a dataset without the other."""
+    dest = tmp_path / "raw"
+    write_dataset({"customers": _customers(), "orders": _orders()}, dest)
+
+    def add_customer(customer_id: int) -> Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]]:
+        def change(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+            row = _customers(customer_id + 1).tail(1)
+            return {**tables, "customers": pd.concat([tables["customers"], row], ignore_index=True)}
+
+        return change
+
+    other = threading.Thread(target=update_dataset, args=(dest, add_customer(10)))
+
+    def first(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        other.start()
+        other.join(timeout=2.0)  # given time to finish, it must still be waiting for this update
+        assert other.is_alive()
+        return add_customer(11)(tables)
+
+    update_dataset(dest, first)
+    other.join()
+    assert sorted(read_dataset(dest)["customers"]["customer_id"]) == [0, 1, 2, 10, 11]

@@ -418,7 +418,7 @@ def test_transaction_import_retires_covariates_of_the_replaced_dataset(tmp_path:
     assert covariates_path(dest).exists()
     import_transactions(_csv(tmp_path / "log.csv", SMALL_LOG), dest, SMALL_COLUMNS)
     assert not covariates_path(dest).exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "raw", "rct.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".raw.lock", "log.csv", "raw", "rct.csv"]
 
 
 def test_cli_imports_into_nudge_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ with a note.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -139,6 +140,12 @@ def measure_campaign(
 ) -> Measurement:
     launch = load_launch(campaigns_root, campaign_id)
     campaign, assignments, source = campaign_arms(campaign_id, raw, launch)
+    start, observed = pd.Timestamp(campaign["start_ts"].iloc[0]), data_end(raw)
+    if observed <= start:  # an estimate of 0/0 with a [0, 0] interval would read as a result
+        raise ValueError(
+            f"campaign {campaign_id!r} starts {start:%Y-%m-%d %H:%M}, the data reach "
+            f"{observed:%Y-%m-%d %H:%M}: no outcome observed yet; import newer data and measure again"
+        )
     rows = window_outcomes(assignments, campaign, read_table(raw, "orders"))
     treated = rows["treated"].to_numpy(dtype=bool)
     n_t, n_c = int(treated.sum()), int((~treated).sum())
@@ -151,13 +158,13 @@ def measure_campaign(
     revenue = rows["revenue"].to_numpy(dtype=np.float64)
     per_customer = welch_difference(revenue[treated], revenue[~treated]) if min(n_t, n_c) >= 2 else None
     qini, qini_source = _qini(rows, launch, scorer, seed)
-    end, observed = pd.Timestamp(campaign["end_ts"].iloc[0]), data_end(raw)
+    end = pd.Timestamp(campaign["end_ts"].iloc[0])
     return Measurement(
         campaign_id=campaign_id,
         action=str(campaign["action"].iloc[0]),
         channel=str(campaign["channel"].iloc[0]),
         source=source,
-        start=pd.Timestamp(campaign["start_ts"].iloc[0]).isoformat(),
+        start=start.isoformat(),
         end=end.isoformat(),
         observed_until=observed.isoformat(),
         complete=bool(observed >= end),
@@ -240,7 +247,7 @@ def save_measurement(measurement: Measurement, folder: Path, appended: str) -> P
     """Write results.json into the campaign's folder (whole, by rename)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.json"
-    staging = path.with_suffix(".json.tmp")
+    staging = path.with_suffix(f".json.{secrets.token_hex(4)}.tmp")  # two measures at once: own files
     staging.write_text(json.dumps({**measurement.to_dict(), "training_data": appended}, indent=2))
     staging.replace(path)
     return path

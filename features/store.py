@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -63,7 +64,11 @@ def apply_repository(config: FeaturesConfig, features_dir: Path, repo_dir: Path)
     repo_dir.mkdir(parents=True, exist_ok=True)
     (repo_dir / "feature_store.yaml").write_text(yaml.safe_dump(repo_config(config, repo_dir.resolve())))
     store = open_store(repo_dir)
-    store.apply(repository_objects(config, features_dir))
+    with warnings.catch_warnings():
+        # customer_recency_now is computed per request online, where on-demand views are cheap;
+        # Feast's notice that they "do not scale well for offline retrieval" is not for us.
+        warnings.filterwarnings("ignore", "On demand feature view is an experimental", RuntimeWarning)
+        store.apply(repository_objects(config, features_dir))
     log.info("applied Feast repository %s", repo_dir)
     return store
 

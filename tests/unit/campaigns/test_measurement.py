@@ -222,6 +222,19 @@ def test_a_running_campaign_is_measured_but_not_added(tmp_path: Path) -> None:
     assert read_table(tmp_path / "raw", "campaigns").empty
 
 
+def test_a_campaign_whose_window_has_not_started_in_the_data_is_refused(tmp_path: Path) -> None:
+    """The data stop before the launch: no outcome is observed, and no 0/0 result is saved."""
+    folder = register_launch(launched(tmp_path), tmp_path / "campaigns", window_days=14)
+    write_dataset(
+        {"customers": customers(), "orders": orders([(1, START - pd.Timedelta(days=2), 5.0)])},
+        tmp_path / "raw",
+    )
+    reach = "'launch-1' starts 2025-03-01 00:00, the data reach 2025-02-27 00:00"
+    with pytest.raises(ValueError, match=reach):
+        review_campaign("launch-1", ServingConfig(), paths(tmp_path))
+    assert not (folder / "results.json").exists()
+
+
 def test_bad_launch_data_is_refused_whole(tmp_path: Path) -> None:
     audience = launched(tmp_path)
     folder = register_launch(audience, tmp_path / "campaigns")

@@ -17,10 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from feast import FeatureStore
-from feast.data_source import PushMode
 
 from features.catalog import REALTIME, REALTIME_EVENTS
-from features.definitions import CUSTOMER_KEY, PUSH_SOURCE
+from features.definitions import CUSTOMER_KEY
 from features.push_lock import push_lock
 
 EVENT_FIELDS = {event: field for event, (field, _) in REALTIME_EVENTS.items()}
@@ -58,7 +57,9 @@ def raise_stored(store: FeatureStore, times: pd.DataFrame, as_of_s: pd.Series) -
                 "event_timestamp": pd.to_datetime(as_of, unit="s", utc=True),
             }
         )
-        store.push(PUSH_SOURCE, rows, to=PushMode.ONLINE)
+        # What store.push(PUSH_SOURCE, ..., to=ONLINE) does for this view, without rebuilding every
+        # feature service from the registry per call: 6 ms a push instead of 45 (one customer).
+        store.write_to_online_store(REALTIME.name, rows)
 
 
 def stored_rows(store: FeatureStore, ids: list[int]) -> tuple[pd.DataFrame, pd.Series]:

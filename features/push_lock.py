@@ -1,7 +1,8 @@
-"""One writer at a time for pushed events: `features.store.push_events` reads, merges and writes.
+"""One writer at a time to the real-time view: `features.realtime.raise_stored` reads, merges, writes.
 
 The real-time view keeps one row per customer with the time of the last visit, cart add and order.
-A push reads that row, raises the fields its events touch and writes the whole row back. Two
+A push (or a materialization chunk) reads those rows, raises the fields it knows newer times of and
+writes the rows back whole. Two
 serving workers pushing a visit and an order for the same customer at once would each write back
 the other's stale field, and one of the two events would be lost. The lock spans the read and the
 write:
@@ -22,8 +23,8 @@ from redis.exceptions import LockError
 
 from configs.locks import file_lock
 
-# A push of a full request (1,000 customers) takes well under a second; a holder still there after
-# this long has died, and Redis drops its key.
+# A push of a full request (1,000 customers) takes well under a second, a materialization chunk
+# (50,000) a few seconds; a holder still there after this long has died, and Redis drops its key.
 LOCK_EXPIRY_S = 60.0
 # How long a push waits for the others before it gives up with an error.
 WAIT_S = 120.0

@@ -2,9 +2,10 @@
 
 Events pushed from the service (`POST /events`) or the CLI (`nudge features push`) and the
 materialized snapshot both land here the same way: each field is raised to the newest time known
-and never lowered, and the row's own timestamp is its newest field. So an order that arrives after
-a later visit, a visit and an order in the same second, or a re-materialized older snapshot all
-leave every field at its newest time, whichever order they come in.
+and never lowered, and the row's own timestamp (when its values were last known current: the
+newest event pushed, or the snapshot) only moves forward. So an order that arrives after a later
+visit, a visit and an order in the same second, or a re-materialized older snapshot all leave
+every field at its newest time, whichever order they come in.
 
 The merge reads the stored rows and writes them back whole, inside `push_lock`: two workers
 merging at once would otherwise each write back the other's old field. Feast's Redis store drops a

@@ -2,10 +2,9 @@
 
 The real-time view keeps one row per customer with the time of the last visit, cart add and order.
 A push (or a materialization chunk) reads those rows, raises the fields it knows newer times of and
-writes the rows back whole. Two
-serving workers pushing a visit and an order for the same customer at once would each write back
-the other's stale field, and one of the two events would be lost. The lock spans the read and the
-write:
+writes the rows back whole. Two serving workers pushing a visit and an order for the same customer
+at once would each write back the other's stale field, and one of the two events would be lost.
+The lock spans the read and the write:
 - SQLite is a file on this machine, so a file lock beside it serves every process there;
 - Redis is shared by servers on many machines, so the lock is a Redis key (redis-py's Lock), which
   expires if its holder dies.

@@ -39,8 +39,8 @@ def push_events(store: FeatureStore, events: pd.DataFrame) -> int:
         {CUSTOMER_KEY: events[CUSTOMER_KEY].astype("int64"), "field": events["event_type"].map(EVENT_FIELDS)}
     ).assign(seconds=seconds.astype("float64").to_numpy())
     times = frame.pivot_table(index=CUSTOMER_KEY, columns="field", values="seconds", aggfunc="max")
-    newest = frame.groupby(CUSTOMER_KEY)["seconds"].max()
-    raise_stored(store, times.reindex(columns=FIELDS), newest)
+    # A customer's rows are current as of the newest of its events: the max over its fields.
+    raise_stored(store, times.reindex(columns=FIELDS), times.max(axis=1))
     return len(times)
 
 

@@ -17,10 +17,10 @@ reused.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from campaigns.audience import Audience
+from configs.atomic import replacing, staging_folder
 from configs.runtime import RuntimePaths
 from events.store import read_table, validate_table
 
@@ -113,10 +114,7 @@ def register_launch(audience: Audience, root: Path, window_days: int = DEFAULT_W
         name: validate_table(name, frame, folder / f"{name}.parquet")
         for name, frame in launch_tables(audience, window_days).items()
     }
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".{folder.name}.staging-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
+    with staging_folder(folder) as staging:
         for name, frame in tables.items():
             frame.to_parquet(staging / f"{name}.parquet", index=False)
         audience.rows.to_parquet(staging / "audience.parquet", index=False)
@@ -124,21 +122,21 @@ def register_launch(audience: Audience, root: Path, window_days: int = DEFAULT_W
         payload = {"summary": audience.summary.to_dict(), "curve": audience.curve.to_dict("list")}
         (staging / "summary.json").write_text(json.dumps(payload, indent=2))
         try:
-            # Renaming onto a folder that is there fails: a launch of the same id that finished
-            # while this one was written (another worker, a retried request) is kept, not replaced.
+            # A plain rename, not `swap_in`: renaming onto a folder that is there fails, so a launch
+            # of the same id that finished while this one was written (another worker, a retried
+            # request) is kept, not replaced.
             staging.rename(folder)
         except OSError:
             if folder.exists():
                 raise ValueError(taken) from None
             raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already if it became the folder
     return folder
 
 
 def export_audience(rows: pd.DataFrame, path: Path) -> Path:
     """The audience as CSV or parquet, by the file's suffix, written whole or not at all."""
-    os.replace(stage_export(rows, path), path)
+    with exporting(rows, path):
+        pass  # nothing else to commit it with: it lands at once
     return path
 
 
@@ -151,26 +149,23 @@ def check_export_path(path: Path) -> None:
         raise ValueError(f"{path}: export to .csv or .parquet, not {suffix or 'no suffix'!r}")
 
 
-def stage_export(rows: pd.DataFrame, path: Path) -> Path:
-    """Write the export beside `path` under a temporary name and return it: `os.replace` puts it in
-    place, so a caller can commit the export after the launch it belongs to, and a failure leaves
-    no part-written file at `path`."""
+@contextmanager
+def exporting(rows: pd.DataFrame, path: Path) -> Iterator[None]:
+    """Write the export beside `path`, then run the block: the export lands at `path` when the block
+    ends and is removed if it fails, so a caller can commit the export with the launch it belongs
+    to, and a failure leaves no part-written file at `path`."""
     check_export_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ValueError(f"{path}: cannot create its folder ({err.strerror})") from None
-    staged = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     frame = rows[EXPORT_COLUMNS]
-    try:
+    with replacing(path) as staged:
         if path.suffix.lower() == ".csv":
             frame.to_csv(staged, index=False, float_format="%.6g")
         else:
             frame.to_parquet(staged, index=False)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-    return staged
+        yield
 
 
 def load_launch(root: Path, campaign_id: str) -> Launch | None:

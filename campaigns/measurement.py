@@ -16,7 +16,6 @@ with a note.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import pandas as pd
 
 from campaigns.inference import LEVEL, Interval, proportion_difference, welch_difference
 from campaigns.launch import Launch, load_launch, read_json
+from configs.atomic import replacing
 from events.contract import TABLES
 from events.store import read_table
 from training.uplift.metrics import bootstrap_interval, qini_score
@@ -245,11 +245,9 @@ def _notes(rows: pd.DataFrame, observed: pd.Timestamp, end: pd.Timestamp) -> lis
 
 def save_measurement(measurement: Measurement, folder: Path, appended: str) -> Path:
     """Write results.json into the campaign's folder (whole, by rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.json"
-    staging = path.with_suffix(f".json.{secrets.token_hex(4)}.tmp")  # two measures at once: own files
-    staging.write_text(json.dumps({**measurement.to_dict(), "training_data": appended}, indent=2))
-    staging.replace(path)
+    with replacing(path) as staged:
+        staged.write_text(json.dumps({**measurement.to_dict(), "training_data": appended}, indent=2))
     return path
 
 

@@ -8,9 +8,9 @@ registry's champion (`champion_bundle`).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +27,8 @@ from campaigns.launch import (
     campaigns_root,
     check_campaign_id,
     check_export_path,
+    exporting,
     new_campaign_id,
-    stage_export,
 )
 from campaigns.launch import register_launch as write_launch
 from campaigns.measurement import UpliftScorer
@@ -118,15 +118,8 @@ class AudiencePlanner:
         self._check_unused(audience.summary.campaign_id)
         # The export is written first and moved into place last: a bad --out fails before the
         # launch is recorded, and a failed launch leaves no export of a campaign that never was.
-        export = None if out is None else (stage_export(audience.rows, out), out)
-        try:
+        with nullcontext() if out is None else exporting(audience.rows, out):
             folder = write_launch(audience, self.campaigns_root, window_days)
-        except BaseException:
-            if export:
-                export[0].unlink(missing_ok=True)
-            raise
-        if export:
-            os.replace(*export)
         return audience, folder
 
     def _spec(self, request: AudienceOrder, campaign_id: str) -> AudienceSpec:

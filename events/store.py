@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from configs.atomic import staging_folder, swap_in
 from configs.locks import file_lock
 from events.contract import REQUIRED_TABLES, TABLES, empty_table
 
@@ -85,27 +84,12 @@ def _replace_dataset(tables: Mapping[str, pd.DataFrame], dest: Path) -> dict[str
     if tables["customers"].empty:
         raise ContractError(f"{dest}: the new dataset has no customers; the current one is kept")
     valid = {name: validate_table(name, frame, f"{dest}/{name}.parquet") for name, frame in tables.items()}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = dest.parent / f".{dest.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
+    with staging_folder(dest) as staging:
         for name, frame in valid.items():
             frame.reset_index(drop=True).to_parquet(staging / f"{name}.parquet", index=False)
         swap_in(staging, dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("wrote %d tables to %s", len(valid), dest)
     return {name: len(frame) for name, frame in valid.items()}
-
-
-def swap_in(staging: Path, dest: Path) -> None:
-    """Replace folder `dest` with the complete folder `staging` (the old one goes only after)."""
-    retired = dest.parent / f".{dest.name}.retired-{uuid.uuid4().hex[:8]}"
-    if dest.exists():
-        dest.rename(retired)
-    staging.rename(dest)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def read_table(root: Path, name: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.progress import Progress
 
+from configs.atomic import replacing
 from configs.schema import FeaturesConfig
 from events.calendar import grid_after
 from features.catalog import REALTIME, STRING_FEATURES, VIEWS, ViewSpec
@@ -90,7 +91,11 @@ def build_features(
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = 0
     with ExitStack() as stack, Progress(disable=not progress) as bar:
-        writers = {view.name: stack.enter_context(_ViewWriter(view, out_dir)) for view in (*VIEWS, REALTIME)}
+        writers: dict[str, _ViewWriter] = {}
+        for spec in (*VIEWS, REALTIME):
+            # Each view's file lands only if the whole build succeeds, after its writer is closed.
+            staged = stack.enter_context(replacing(out_dir / spec.file))
+            writers[spec.name] = stack.enter_context(_ViewWriter(spec, staged))
         task = bar.add_task("feature snapshots", total=len(times))
         snapshot_seconds = [int((stamp - BASE).total_seconds()) for stamp in times]
         for stamp, t in zip(times, snapshot_seconds, strict=True):
@@ -165,11 +170,10 @@ def _compute(snap: Snapshot, population: Population, indices: Indices) -> dict[s
 
 
 class _ViewWriter:
-    """Appends snapshots to <view>.parquet via a staging file swapped in only on success."""
+    """Appends snapshots of one view to the parquet file `path` as row groups."""
 
-    def __init__(self, view: ViewSpec, out_dir: Path) -> None:
-        self.path = out_dir / view.file
-        self.staging = out_dir / f".{view.file}.staging"
+    def __init__(self, view: ViewSpec, path: Path) -> None:
+        self.path = path
         fields = [
             pa.field("customer_id", pa.int64()),
             pa.field("event_timestamp", pa.timestamp("us", "UTC")),
@@ -181,7 +185,7 @@ class _ViewWriter:
         self.writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> _ViewWriter:
-        self.writer = pq.ParquetWriter(self.staging, self.schema, compression="zstd")
+        self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
         return self
 
     def append(self, ids: np.ndarray, stamp: pd.Timestamp | np.ndarray, columns: Columns) -> None:
@@ -199,7 +203,3 @@ class _ViewWriter:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         assert self.writer is not None
         self.writer.close()
-        if exc_type is None:
-            self.staging.replace(self.path)
-        else:
-            self.staging.unlink(missing_ok=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from configs.atomic import replacing
 from configs.locks import file_lock
 from features.store import live_features, materialized_version, snapshot_customers
 from serving.models import ModelSet
@@ -154,12 +154,8 @@ class ScoreTables:
             "as_of": pa.array([table.as_of[i] for i in ids], pa.float64()),
             "answer": pa.array([table.answers[i] for i in ids], pa.binary()),
         }
-        staging = path.with_suffix(f".{os.getpid()}.staging")
-        try:
-            pq.write_table(pa.table(columns), staging)
-            os.replace(staging, path)  # readers see the whole file or none
-        finally:
-            staging.unlink(missing_ok=True)  # a failed write leaves nothing behind
+        with replacing(path) as staged:  # readers see the whole file or none
+            pq.write_table(pa.table(columns), staged)
         for old in self.folder.glob("*.parquet"):  # tables of earlier models or features
             if old != path:
                 old.unlink(missing_ok=True)

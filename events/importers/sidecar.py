@@ -7,12 +7,12 @@ every import replaces or removes it together with the dataset.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from configs.atomic import replacing
 from events.store import write_dataset
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,8 @@ def write_with_covariates(
             target.unlink()
             log.info("removed %s: it described the dataset just replaced", target)
         return counts
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
-    try:
-        covariates.to_parquet(staging, index=False)
+    with replacing(target) as staged:
+        covariates.to_parquet(staged, index=False)
         counts = write_dataset(tables, dest)
-        staging.replace(target)
-    finally:
-        staging.unlink(missing_ok=True)
     log.info("wrote covariates of %d customers to %s", len(covariates), target)
     return counts

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from configs.atomic import new_staging_folder, swap_in
 from configs.schema import SimulationConfig
 from events.simulator import hazard
 from events.simulator.actions import ACTIONS
@@ -33,7 +33,6 @@ from events.simulator.eligibility import population
 from events.simulator.state import CustomerState
 from events.simulator.timeline import Timeline
 from events.simulator.traits import Traits
-from events.store import swap_in
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +138,9 @@ def assignment_truth(campaigns: CampaignLog) -> pd.DataFrame:
 def write_truth_staging(frames: Mapping[str, pd.DataFrame], config: SimulationConfig, dest: Path) -> Path:
     """Write the ground-truth files, and the config that drew them, next to `dest`; publish() makes
     them visible."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = dest.parent / f".{dest.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    # Not `staging_folder`: the folder must outlive this call, as the caller publishes it only once
+    # the raw tables are written (and removes it if they fail).
+    staging = new_staging_folder(dest)
     try:
         for name, frame in frames.items():
             frame.to_parquet(staging / f"{name}.parquet", index=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -12,9 +13,9 @@ import pytest
 from campaigns import launch
 from campaigns.audience import Audience, AudienceSpec, build_audience
 from campaigns.feedback import append_campaign
-from campaigns.inference import proportion_difference
-from campaigns.launch import export_audience, load_launch, read_json, register_launch
-from campaigns.measurement import measure_campaign
+from campaigns.inference import Interval, proportion_difference
+from campaigns.launch import export_audience, exporting, load_launch, read_json, register_launch
+from campaigns.measurement import Measurement, measure_campaign, save_measurement
 from campaigns.review import review_campaign
 from configs.loader import load_config
 from configs.runtime import RuntimePaths
@@ -256,3 +257,42 @@ def test_a_broken_launch_record_is_named(tmp_path: Path) -> None:
     (folder / "summary.json").write_text("{broken")
     with pytest.raises(ValueError, match=r"launch-1/summary\.json: not valid JSON"):
         read_json(folder / "summary.json")
+
+
+def test_a_failed_save_keeps_the_results_saved_before_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lift = Interval(0.3, 0.1, 0.5)
+    measured = Measurement(
+        "hand-1", "winback_coupon", "sms", "launched", "2025-03-01", "2025-03-15", "2025-03-20", True,
+        10, 10, 4, 1, lift, lift.scaled(10), None, None, None, "n/a",
+    )  # fmt: skip
+    folder = tmp_path / "campaigns" / "hand-1"
+    saved = save_measurement(measured, folder, "added")
+    before = saved.read_bytes()
+
+    def disk_fills_halfway(path: Path, text: str) -> int:
+        with path.open("w") as out:
+            out.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_fills_halfway)
+    with pytest.raises(OSError, match="No space left"):
+        save_measurement(measured, folder, "already in the raw data")
+    assert saved.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["results.json"]
+
+
+def test_an_export_whose_launch_fails_is_not_left_behind(tmp_path: Path) -> None:
+    rows = launched(tmp_path).rows
+    out = tmp_path / "exports" / "audience.csv"
+    out.parent.mkdir()
+    out.write_text("the export of an earlier launch\n")
+    with pytest.raises(ValueError, match="already launched"), exporting(rows, out):
+        assert out.read_text() == "the export of an earlier launch\n"  # written beside, not yet moved in
+        raise ValueError("campaign 'launch-1' was already launched")
+    assert out.read_text() == "the export of an earlier launch\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["audience.csv"]
+    with exporting(rows, out):
+        pass
+    assert len(pd.read_csv(out)) == 300

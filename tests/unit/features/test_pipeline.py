@@ -12,6 +12,7 @@ import pytest
 
 from configs.schema import FeaturesConfig
 from events.store import ContractError, write_dataset
+from features import pipeline
 from features.catalog import ACTIVITY, HABITS, PROFILE, REALTIME, VALUE, VIEWS, all_features
 from features.pipeline import build_features, snapshot_times
 
@@ -283,6 +284,22 @@ def test_no_view_has_an_empty_row_group(built: tuple[Path, Path]) -> None:
         metadata = pq.ParquetFile(features / spec.file).metadata
         groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
         assert all(group.num_rows > 0 for group in groups), spec.name
+
+
+def test_a_build_that_fails_midway_keeps_the_previous_views_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, out = _dataset(tmp_path), tmp_path / "features"
+    build_features(FeaturesConfig(), raw, out, progress=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def killed(*args: object) -> None:  # every snapshot is written by now, the sign-up rows are not
+        raise MemoryError
+
+    monkeypatch.setattr(pipeline, "_append_moments", killed)
+    with pytest.raises(MemoryError):
+        build_features(FeaturesConfig(), raw, out, progress=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_snapshot_grid_ends_after_the_last_event() -> None:

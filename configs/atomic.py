@@ -1,0 +1,70 @@
+"""Writes a reader sees whole or not at all: build beside the target, then rename onto it.
+
+A rename within one folder is atomic, so the target is either the old version or the new one, and
+a write that fails leaves the old version as it was and no temporary file or folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _beside(path: Path, kind: str) -> Path:
+    # Unique per writer: two writers of one target at once each build their own version.
+    return path.with_name(f".{path.name}.{kind}-{secrets.token_hex(4)}")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary file name beside `path` to write to; it replaces `path` when the block
+    ends, and is removed instead if the block fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = _beside(path, "tmp")
+    try:
+        yield staged
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+@contextmanager
+def staging_folder(dest: Path) -> Iterator[Path]:
+    """Yield a new empty folder beside `dest` to build its next version in; whatever of it is still
+    there when the block ends is removed, so rename it onto `dest` (`swap_in`) inside the block."""
+    staging = new_staging_folder(dest)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def new_staging_folder(dest: Path) -> Path:
+    """A new empty folder beside `dest`, for a version swapped in after the call that builds it
+    returns; the caller removes it if it is never swapped in. Prefer `staging_folder`, which does."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = _beside(dest, "staging")
+    staging.mkdir()
+    return staging
+
+
+def swap_in(staging: Path, dest: Path) -> None:
+    """Replace folder `dest` with the complete folder `staging` (the old one goes only after).
+
+    Between the two renames a reader finds no `dest`: the standard library has no atomic exchange of
+    two folders. Writers of one folder must hold its lock.
+    """
+    retired = _beside(dest, "retired")
+    if dest.exists():
+        dest.rename(retired)
+    try:
+        staging.rename(dest)
+    except BaseException:
+        if retired.exists():  # the old version back under its name, not a folder nobody reads
+            retired.rename(dest)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

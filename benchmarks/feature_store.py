@@ -45,6 +45,7 @@ from feature_store_data import (
 from feature_store_latency import GOAL_RATIO, PATHS, measure_latency
 from feature_store_raw import PROJECT, SERVICE, open_lookup, stored_counts
 
+from configs.atomic import replacing
 from configs.process import telemetry_off
 
 log = logging.getLogger("benchmarks.feature_store")
@@ -131,10 +132,8 @@ def bench_size(
 
 
 def write_results(path: Path, payload: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_suffix(".json.tmp")
-    staging.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    staging.replace(path)
+    with replacing(path) as staged:
+        staged.write_text(json.dumps(payload, indent=2, default=str) + "\n")
 
 
 def build_lines(runs: list[dict[str, Any]]) -> list[str]:

@@ -36,20 +36,13 @@ def replacing(path: Path) -> Iterator[Path]:
 def staging_folder(dest: Path) -> Iterator[Path]:
     """Yield a new empty folder beside `dest` to build its next version in; whatever of it is still
     there when the block ends is removed, so rename it onto `dest` (`swap_in`) inside the block."""
-    staging = new_staging_folder(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = _beside(dest, "staging")
+    staging.mkdir()
     try:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def new_staging_folder(dest: Path) -> Path:
-    """A new empty folder beside `dest`, for a version swapped in after the call that builds it
-    returns; the caller removes it if it is never swapped in. Prefer `staging_folder`, which does."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = _beside(dest, "staging")
-    staging.mkdir()
-    return staging
 
 
 def swap_in(staging: Path, dest: Path) -> None:

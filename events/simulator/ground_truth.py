@@ -15,7 +15,6 @@ them with what the simulator knows. Definitions (see README.md):
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from configs.atomic import new_staging_folder, swap_in
+from configs.atomic import swap_in
 from configs.schema import SimulationConfig
 from events.simulator import hazard
 from events.simulator.actions import ACTIONS
@@ -135,20 +134,12 @@ def assignment_truth(campaigns: CampaignLog) -> pd.DataFrame:
     )
 
 
-def write_truth_staging(frames: Mapping[str, pd.DataFrame], config: SimulationConfig, dest: Path) -> Path:
-    """Write the ground-truth files, and the config that drew them, next to `dest`; publish() makes
-    them visible."""
-    # Not `staging_folder`: the folder must outlive this call, as the caller publishes it only once
-    # the raw tables are written (and removes it if they fail).
-    staging = new_staging_folder(dest)
-    try:
-        for name, frame in frames.items():
-            frame.to_parquet(staging / f"{name}.parquet", index=False)
-        (staging / CONFIG_FILE).write_text(config.model_dump_json(indent=2))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return staging
+def write_truth(frames: Mapping[str, pd.DataFrame], config: SimulationConfig, folder: Path) -> None:
+    """Write the ground-truth files, and the config that drew them, into a staging `folder`;
+    publish() makes them visible."""
+    for name, frame in frames.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2))
 
 
 def read_simulation_config(truth_dir: Path) -> SimulationConfig:

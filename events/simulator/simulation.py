@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
+from configs.atomic import staging_folder
 from configs.schema import SimulationConfig
 from events.simulator import engine
-from events.simulator.ground_truth import assignment_truth, publish, write_truth_staging
+from events.simulator.ground_truth import assignment_truth, publish, write_truth
 from events.simulator.summary import SimulationSummary
 from events.simulator.tables import contract_tables
 from events.store import write_dataset
@@ -36,13 +36,11 @@ def simulate(
         "cutoffs": world.cutoffs.frame(),
         "assignments": assignment_truth(world.campaigns),
     }
-    staging = write_truth_staging(truth, config, truth_dir)
-    try:
+    # The truth is staged first and published only once the raw tables are written.
+    with staging_folder(truth_dir) as staging:
+        write_truth(truth, config, staging)
         rows = write_dataset(tables, raw_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    publish(staging, truth_dir)
+        publish(staging, truth_dir)
     summary = SimulationSummary(
         customers=config.customers,
         days=config.days,

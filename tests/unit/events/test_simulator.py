@@ -371,3 +371,22 @@ def _calibration_z(frame: pd.DataFrame) -> float:
     """(observed - predicted events) / sd of that difference if the probabilities are true."""
     p = frame["p"]
     return float((frame["y"].sum() - p.sum()) / np.sqrt((p * (1 - p)).sum()))
+
+
+def test_a_failed_raw_write_keeps_the_previous_ground_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from events.simulator import simulation
+
+    truth = tmp_path / "truth"
+    simulate(SimulationConfig(customers=200, days=30, seed=1), tmp_path / "raw", truth, progress=False)
+    before = {p.name: p.read_bytes() for p in truth.iterdir()}
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(simulation, "write_dataset", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        simulate(SimulationConfig(customers=200, days=30, seed=2), tmp_path / "raw", truth, progress=False)
+    assert {p.name: p.read_bytes() for p in truth.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".truth")) == []

@@ -94,7 +94,7 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
         train_task("churn", training, features, paths, progress=False)
         seconds["train_churn"] = _lap(started, seconds)
     if "uplift" in todo:
-        result = train_uplift(training, paths)
+        result = train_uplift(training, paths, load_config("actions", ActionsConfig))
         # A rerun registers a challenger; the policy evaluated is the one just trained.
         set_champion(training.uplift.registered_model, result.version)
         uplift = [_uplift_figures(r) for r in result.actions]

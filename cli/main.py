@@ -16,7 +16,7 @@ from rich.console import Console
 from configs.loader import load_config
 from configs.process import hide_library_deprecations, telemetry_off
 from configs.runtime import runtime_paths
-from configs.schema import FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
+from configs.schema import ActionsConfig, FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
 
 if TYPE_CHECKING:
     from training.policy_evaluation import PolicyEvaluation
@@ -201,7 +201,8 @@ def train(task: str = TaskOption, config: Path = ConfigOption) -> None:
     cfg = load_config("training", TrainingConfig, config)
     for name in _tasks(task, uplift=True):
         if name == UPLIFT:
-            console.print(train_uplift(cfg, runtime_paths()).describe())
+            catalogue = load_config("actions", ActionsConfig)
+            console.print(train_uplift(cfg, runtime_paths(), catalogue).describe())
             continue
         result = train_task(name, cfg, load_config("features", FeaturesConfig), runtime_paths())
         console.print(result.describe())
@@ -244,7 +245,6 @@ def evaluate_policy(
     config: Path = ConfigOption,
 ) -> None:
     """Next-best-action policy vs oracle, send-to-all, random and churn-risk targeting (simulated data)."""
-    from configs.schema import ActionsConfig
     from training.policy_evaluation import evaluate_policies
 
     cfg = load_config("training", TrainingConfig, config)
@@ -333,7 +333,6 @@ def score_table(config: Path = ConfigOption) -> None:
     """Build the /scores answers of the champion models for the materialized features, so a
     service starting on them reads the table instead of building it (run after materialize, train
     or promote)."""
-    from configs.schema import ActionsConfig
     from serving.score_table import ScoreTables
     from serving.scorer import open_scorer
 
@@ -372,7 +371,6 @@ def audience(
 ) -> None:
     """Build and launch an audience for one action by predicted uplift, with a randomized holdout."""
     from campaigns.planner import AudienceOrder, launch_audience
-    from configs.schema import ActionsConfig
 
     if (size is None) == (budget is None):
         raise typer.BadParameter("give exactly one of --size or --budget", param_hint="--size/--budget")

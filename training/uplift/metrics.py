@@ -37,6 +37,12 @@ whole population by score, then the response rate of the treated among them minu
 among them. Ties at the cut are broken as scikit-uplift does (stable sort, reversed). The alternative
 "by_group" strategy, top k of each arm separately, is not offered.
 
+`targeted_gain`: the incremental responders among the rows with a positive score, the ones a
+decision would contact were contacts free: their count times the treated minus control response rate
+among them (0 when no row is positive or an arm is missing among them). Unlike the ranking metrics
+it counts where the scores cross zero: a model that ranks harmed rows low but above zero still
+contacts them.
+
 `bootstrap_interval`: percentile interval over resamples drawn with replacement within each arm
 separately (arm sizes kept, as in the randomized design), so every resample holds both arms.
 """
@@ -136,6 +142,16 @@ def uplift_at_k(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, k: float 
     if n_treated == 0 or n_treated == size:
         raise ValueError(f"the top {size} rows (k={k}) must hold both arms to compare response rates")
     return float(top_y[top_t == 1].mean() - top_y[top_t == 0].mean())
+
+
+def targeted_gain(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike) -> float:
+    """Incremental responders among the rows with a positive score (see the module's definitions)."""
+    y_arr, scores, t_arr = check_inputs(y, uplift, treatment)
+    chosen = scores > 0
+    treated, control = chosen & (t_arr == 1), chosen & (t_arr == 0)
+    if not treated.any() or not control.any():
+        return 0.0
+    return float(chosen.sum() * (y_arr[treated].mean() - y_arr[control].mean()))
 
 
 def bootstrap_interval(

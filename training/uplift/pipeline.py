@@ -6,16 +6,25 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from configs.runtime import RuntimePaths
-from configs.schema import TrainingConfig
+from configs.schema import ActionsConfig, TrainingConfig, UpliftConfig
 from features.store import open_store
 from training.dataset import feature_columns, training_frame
-from training.uplift.bundle import UpliftBundle
+from training.uplift.bundle import ActionModel, UpliftBundle
+from training.uplift.metrics import targeted_gain
 from training.uplift.outcomes import campaign_rows
 from training.uplift.tracking import log_uplift_run
-from training.uplift.trainer import ActionResult, fit_action, problem_with, read_truth, split_action
+from training.uplift.trainer import (
+    ActionResult,
+    ActionSplit,
+    fit_action,
+    problem_with,
+    read_truth,
+    split_action,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +46,9 @@ class UpliftTrainResult:
         return "\n".join([*lines, f"  report {self.report}"])
 
 
-def train_uplift(config: TrainingConfig, paths: RuntimePaths) -> UpliftTrainResult:
+def train_uplift(config: TrainingConfig, paths: RuntimePaths, catalogue: ActionsConfig) -> UpliftTrainResult:
+    """Every action's model. An action of the `catalogue` whose campaigns went out on several
+    channels also gets a model of the campaigns on its own channel alone (see `own_channel_split`)."""
     uplift = config.uplift
     store = open_store(paths.feature_repo)
     rows = campaign_rows(paths.raw)
@@ -55,6 +66,11 @@ def train_uplift(config: TrainingConfig, paths: RuntimePaths) -> UpliftTrainResu
             skipped[str(action)] = problem
             continue
         result, model = fit_action(str(action), split, columns, uplift, config.seed, truth)
+        channel = spec.channel if (spec := catalogue.actions.get(str(action))) else None
+        if channel and (own := own_channel_split(split, channel, uplift)):
+            mine = fit_action(str(action), own, columns, uplift, config.seed, truth)
+            on_channel = (split.test["channel"] == channel).to_numpy()
+            result, model = better_on_channel((result, model), mine, on_channel, channel)
         results.append(result)
         bundle.actions[str(action)] = model
     if not bundle.actions:
@@ -63,6 +79,52 @@ def train_uplift(config: TrainingConfig, paths: RuntimePaths) -> UpliftTrainResu
     return UpliftTrainResult(
         uplift.registered_model, run.version, run.aliases, run.run_id, results, skipped, run.report
     )
+
+
+def own_channel_split(split: ActionSplit, channel: str, config: UpliftConfig) -> ActionSplit | None:
+    """`split` cut down to the assignments sent on `channel`, the one decisions contact by, when the
+    action's campaigns also went out on others and that channel alone can be trained and tested.
+
+    A message's effect depends on its channel: a push puts off customers a KakaoTalk message of the
+    same campaign does not, and pooled with the KakaoTalk weeks their harm is diluted past what the
+    learners find. Pooling, though, has twice the rows where the channels act alike. The test days
+    are the pooled split's, so the two models are tested on the same rows."""
+    on_channel = [frame[frame["channel"] == channel] for frame in (split.train, split.test)]
+    if sum(map(len, on_channel)) in (0, len(split.train) + len(split.test)):
+        return None
+    own = ActionSplit(on_channel[0], on_channel[1], split.test_from)
+    problem = problem_with(own, config)
+    if problem:
+        log.info("uplift on %s alone not tried: %s", channel, problem)
+        return None
+    return own
+
+
+def better_on_channel(
+    pooled: tuple[ActionResult, ActionModel],
+    own: tuple[ActionResult, ActionModel],
+    on_channel: np.ndarray,
+    channel: str,
+) -> tuple[ActionResult, ActionModel]:
+    """Of the model learned from every channel and the one learned from `channel` alone, the one
+    whose estimates gain more incremental orders on the test rows sent on `channel` (`on_channel`
+    of the pooled test rows, all of the other's) by contacting where they are positive
+    (metrics.targeted_gain); the pooled one on a tie, as it learned from more rows.
+
+    Out-of-time test rows already decide whether a ranking is acted on at all (the evidence gate);
+    here they decide which campaigns it learns from. The gain, not the Qini, because the harm is
+    in the sign: a pooled model that ranks put-off customers low but above zero still contacts
+    them, and Qini barely tells the two rankings apart."""
+    every, alone = pooled[0], own[0]
+    y, t = every.test_y[on_channel], every.test_treatment[on_channel]
+    gain = {
+        "every_channel": targeted_gain(y, every.test_scores[every.learner][on_channel], t),
+        "own_channel": targeted_gain(alone.test_y, alone.test_scores[alone.learner], alone.test_treatment),
+    }
+    alone.channel = channel
+    chosen = own if gain["own_channel"] > gain["every_channel"] else pooled
+    chosen[0].channel_gain = gain
+    return chosen
 
 
 def _sample(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -56,6 +56,10 @@ class ActionResult:
     test_treatment: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     test_scores: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     selected: str = ""  # the learner cross-validation chose, when the evidence gate overruled it
+    channel: str = ""  # the one channel whose campaigns it learned from; "" for every channel
+    # Where the action also had a model of its decision channel alone: both models' targeted gain
+    # on that channel's test rows ("every_channel", "own_channel"), which chose between them.
+    channel_gain: dict[str, float] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
         out = {f"{self.action}.rows_{k}": float(v) for k, v in self.rows.items()}
@@ -68,6 +72,7 @@ class ActionResult:
         for learner, values in self.test.items():
             out |= {f"{self.action}.{learner}.{k}": v for k, v in values.items()}
         out |= {f"{self.action}.truth.{k}": v for k, v in self.truth.items()}
+        out |= {f"{self.action}.channel_gain.{k}": v for k, v in self.channel_gain.items()}
         return {k: float(v) for k, v in out.items() if np.isfinite(v)}
 
     def describe(self) -> str:
@@ -82,6 +87,10 @@ class ActionResult:
         )
         if best["qini_low"] <= 0 and not self.calibration.slope:
             text += " (test qini interval reaches 0: ranking not used)"
+        if self.channel_gain:
+            pooled, own = self.channel_gain["every_channel"], self.channel_gain["own_channel"]
+            source = f"its channel's campaigns alone ({self.channel})" if self.channel else "every channel"
+            text += f", learned from {source}: test gain there {own:.1f} orders alone vs {pooled:.1f} pooled"
         if self.truth:
             text += f", spearman vs truth {self.truth['spearman']:.2f}"
         return text

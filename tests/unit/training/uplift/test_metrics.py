@@ -12,6 +12,7 @@ from training.uplift.metrics import (
     bootstrap_interval,
     qini_curve,
     qini_score,
+    targeted_gain,
     uplift_at_k,
 )
 
@@ -66,6 +67,17 @@ def test_uplift_at_k_takes_the_top_of_everyone_then_compares_arms() -> None:
     assert uplift_at_k(y, scores, t, k=0.5) == pytest.approx(2 / 3 - 1 / 2)
     # Top int(0.3 * 10) = 3: treated 1, 0 (1/2), control 1 (1).
     assert uplift_at_k(y, scores, t) == pytest.approx(-0.5)
+
+
+def test_targeted_gain_counts_incremental_responders_where_the_score_is_positive() -> None:
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0, 1, 1])
+    t = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    scores = np.array([0.3, 0.2, 0.1, 0.1, 0.2, 0.1, 0.1, 0.1, -0.1, 0.0])
+    # Eight positive rows: treated 3 of 4 respond, control 1 of 4: 8 x (3/4 - 1/4). The two rows at
+    # or below zero (control responders) are not contacted and do not count.
+    assert targeted_gain(y, scores, t) == pytest.approx(4.0)
+    assert targeted_gain(y, -scores - 1, t) == 0.0  # nobody contacted
+    assert targeted_gain(y, np.where(t == 1, 1.0, -1.0), t) == 0.0  # no control row to compare with
 
 
 @pytest.mark.parametrize(

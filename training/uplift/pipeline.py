@@ -14,7 +14,7 @@ from configs.schema import ActionsConfig, TrainingConfig, UpliftConfig
 from features.store import open_store
 from training.dataset import feature_columns, training_frame
 from training.uplift.bundle import ActionModel, UpliftBundle
-from training.uplift.metrics import targeted_gain
+from training.uplift.metrics import bootstrap_interval, targeted_gain
 from training.uplift.outcomes import campaign_rows
 from training.uplift.tracking import log_uplift_run
 from training.uplift.trainer import (
@@ -70,7 +70,9 @@ def train_uplift(config: TrainingConfig, paths: RuntimePaths, catalogue: Actions
         if channel and (own := own_channel_split(split, channel, uplift)):
             mine = fit_action(str(action), own, columns, uplift, config.seed, truth)
             on_channel = (split.test["channel"] == channel).to_numpy()
-            result, model = better_on_channel((result, model), mine, on_channel, channel)
+            result, model = better_on_channel(
+                (result, model), mine, on_channel, channel, uplift.bootstrap, config.seed
+            )
         results.append(result)
         bundle.actions[str(action)] = model
     if not bundle.actions:
@@ -105,25 +107,38 @@ def better_on_channel(
     own: tuple[ActionResult, ActionModel],
     on_channel: np.ndarray,
     channel: str,
+    n_boot: int,
+    seed: int,
 ) -> tuple[ActionResult, ActionModel]:
-    """Of the model learned from every channel and the one learned from `channel` alone, the one
-    whose estimates gain more incremental orders on the test rows sent on `channel` (`on_channel`
-    of the pooled test rows, all of the other's) by contacting where they are positive
-    (metrics.targeted_gain); the pooled one on a tie, as it learned from more rows.
+    """The model learned from `channel` alone where, on the test rows sent on `channel`
+    (`on_channel` of the pooled test rows, all of the other's), its estimates gain more incremental
+    orders than the pooled model's by contacting where they are positive (metrics.targeted_gain),
+    and the bootstrap interval of that difference lies above 0; otherwise the pooled one, which
+    learned from more rows.
 
     Out-of-time test rows already decide whether a ranking is acted on at all (the evidence gate);
-    here they decide which campaigns it learns from. The gain, not the Qini, because the harm is
-    in the sign: a pooled model that ranks put-off customers low but above zero still contacts
-    them, and Qini barely tells the two rankings apart."""
+    here they decide which campaigns it learns from, on the same standard of evidence. The gain,
+    not the Qini, because the harm is in the sign: a pooled model that ranks put-off customers low
+    but above zero still contacts them, and Qini barely tells the two rankings apart."""
     every, alone = pooled[0], own[0]
     y, t = every.test_y[on_channel], every.test_treatment[on_channel]
-    gain = {
-        "every_channel": targeted_gain(y, every.test_scores[every.learner][on_channel], t),
-        "own_channel": targeted_gain(alone.test_y, alone.test_scores[alone.learner], alone.test_treatment),
-    }
+    mine, theirs = alone.test_scores[alone.learner], every.test_scores[every.learner][on_channel]
+
+    def difference(y_rows: np.ndarray, rows: np.ndarray, t_rows: np.ndarray) -> float:
+        # The bootstrap resamples row positions (passed as the scores) so both models see the same rows.
+        at = rows.astype(np.int64)
+        return targeted_gain(y_rows, mine[at], t_rows) - targeted_gain(y_rows, theirs[at], t_rows)
+
+    positions = np.arange(len(y), dtype=np.float64)
+    _, low, high = bootstrap_interval(difference, y, positions, t, n_boot, seed=seed)
     alone.channel = channel
-    chosen = own if gain["own_channel"] > gain["every_channel"] else pooled
-    chosen[0].channel_gain = gain
+    chosen = own if low > 0 else pooled
+    chosen[0].channel_gain = {
+        "every_channel": targeted_gain(y, theirs, t),
+        "own_channel": targeted_gain(y, mine, t),
+        "difference_low": low,
+        "difference_high": high,
+    }
     return chosen
 
 

@@ -58,7 +58,8 @@ class ActionResult:
     selected: str = ""  # the learner cross-validation chose, when the evidence gate overruled it
     channel: str = ""  # the one channel whose campaigns it learned from; "" for every channel
     # Where the action also had a model of its decision channel alone: both models' targeted gain
-    # on that channel's test rows ("every_channel", "own_channel"), which chose between them.
+    # on that channel's test rows ("every_channel", "own_channel") and the bootstrap interval of
+    # their difference ("difference_low", "difference_high"), which chose between them.
     channel_gain: dict[str, float] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
@@ -90,7 +91,11 @@ class ActionResult:
         if self.channel_gain:
             pooled, own = self.channel_gain["every_channel"], self.channel_gain["own_channel"]
             source = f"its channel's campaigns alone ({self.channel})" if self.channel else "every channel"
-            text += f", learned from {source}: test gain there {own:.1f} orders alone vs {pooled:.1f} pooled"
+            low, high = self.channel_gain["difference_low"], self.channel_gain["difference_high"]
+            text += (
+                f", learned from {source}: test gain there {own:.1f} orders alone vs {pooled:.1f} "
+                f"pooled (difference [{low:.1f}, {high:.1f}])"
+            )
         if self.truth:
             text += f", spearman vs truth {self.truth['spearman']:.2f}"
         return text

@@ -80,9 +80,23 @@ def test_a_tie_on_the_decision_channel_keeps_the_pooled_model() -> None:
     tied = targeted_gain(y[on_channel], s[on_channel], t[on_channel])
     pooled, own = scored(s, y, t), scored(s[on_channel], y[on_channel], t[on_channel])
     pooled_model, own_model = object(), object()
-    chosen, model = better_on_channel((pooled, pooled_model), (own, own_model), on_channel, "push")  # type: ignore[arg-type]
+    chosen, model = better_on_channel((pooled, pooled_model), (own, own_model), on_channel, "push", 50, 0)  # type: ignore[arg-type]
     assert model is pooled_model and chosen.channel == ""
-    assert chosen.channel_gain == {"every_channel": tied, "own_channel": tied}
+    gain = chosen.channel_gain
+    assert gain["every_channel"] == gain["own_channel"] == tied
+    assert gain["difference_low"] == gain["difference_high"] == 0
+
+
+def test_a_gain_within_the_noise_keeps_the_pooled_model() -> None:
+    rng = np.random.default_rng(1)
+    y, t = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    on_channel = np.ones(400, dtype=bool)
+    # The own model leaves out a random tenth of the rows the pooled one contacts.
+    pooled_scores, own_scores = np.ones(400), np.where(rng.random(400) < 0.1, -1.0, 1.0)
+    pooled, own = scored(pooled_scores, y, t), scored(own_scores, y, t)
+    chosen, model = better_on_channel((pooled, "p"), (own, "o"), on_channel, "push", 200, 0)  # type: ignore[arg-type]
+    assert model == "p"
+    assert chosen.channel_gain["difference_low"] < 0 < chosen.channel_gain["difference_high"]
 
 
 @pytest.mark.parametrize(("push_harm", "learns_from"), [(-2.0, "push"), (0.8, "")])
@@ -99,9 +113,13 @@ def test_an_action_learns_from_its_own_channel_only_where_that_gains_more_there(
         fit_action("cross_sell_reminder", own, COLUMNS, CONFIG, 0, None),
         on_push,
         "push",
+        CONFIG.bootstrap,
+        0,
     )
     assert result.channel == learns_from
-    assert set(result.channel_gain) == {"every_channel", "own_channel"}
+    gain = result.channel_gain
+    assert (gain["difference_low"] > 0) == bool(learns_from)
+    assert gain["difference_low"] <= gain["own_channel"] - gain["every_channel"] <= gain["difference_high"]
     assert ("learned from its channel's campaigns alone (push)" in result.describe()) == bool(learns_from)
     quiet, _ = model.predict(pd.DataFrame({"x1": [0.0, 0.5, -0.5], "x2": [1.8, 2.2, 1.5]}))
     if learns_from:  # the push's harm, undiluted by the KakaoTalk weeks

@@ -166,6 +166,10 @@ def _uplift_figures(result: object) -> dict[str, object]:
         "test_qini": round(best["qini"], 4),
         "spearman_vs_truth": round(result.truth.get("spearman", float("nan")), 3),  # type: ignore[attr-defined]
         "calibration_slope": round(result.calibration.slope, 3),  # type: ignore[attr-defined]
+        # Actions sent on several channels: which campaigns the model learned from, and the test
+        # gains that chose (training/uplift/pipeline.py better_on_channel).
+        "learned_from": result.channel or "every channel",  # type: ignore[attr-defined]
+        "channel_gain": {k: round(v, 1) for k, v in result.channel_gain.items()},  # type: ignore[attr-defined]
     }
 
 

@@ -197,8 +197,6 @@ def launch_audience(
     """`nudge audience`: the registry's uplift champion over every current customer, launched."""
     import mlflow
 
-    if out is not None:  # before the models load, so a mistyped --out is refused at once
-        check_export_path(out)
     mlflow.set_tracking_uri(paths.tracking_uri)
     bundle = champion_bundle(config.uplift_model, config.alias)
     store = open_store(paths.feature_repo)

@@ -3,8 +3,8 @@
 Effects come from latent traits that leave observable traces, so uplift is learnable:
 - coupons and free shipping move discount-sensitive customers (affiliate sign-ups, sale-item
   viewers, generic coupon users) far more than others;
-- push and sms put off a few low-engagement customers (they rarely open messages): negative
-  effects, the sleeping dogs;
+- push and sms put off the customers who declined every marketing channel at sign-up (on record in
+  their consent): negative effects, the sleeping dogs;
 - VIP early access moves high spenders; cross-sell reminders move broad-interest customers.
 Lost causes (near-zero baseline) and sure things (near-one baseline) get ~0 uplift from the same
 shift because it acts on the logit.

@@ -1,7 +1,7 @@
 """CRM messages of treated customers: sent at campaign start, opened and clicked by engagement.
 
 Holdout customers get no message. Opens and clicks are the observable trace of the latent
-engagement trait, which also marks the few customers that push and sms put off.
+engagement trait.
 """
 
 from __future__ import annotations

@@ -244,6 +244,10 @@ def test_latent_traits_leave_observable_traces(large: Simulated) -> None:
     engaged = messages["customer_id"].map(traits["engagement"]) > traits["engagement"].median()
     opens = messages["opened_ts"].notna().groupby(engaged).mean()
     assert opens[True] > 1.5 * opens[False]
+    # The sleeping dogs are on record: they declined every marketing channel at sign-up.
+    marketing = customers[["consent_email", "consent_sms", "consent_kakao"]].any(axis=1)
+    assert (traits["put_off"] == ~marketing.reindex(traits.index)).all()
+    assert 0.05 < traits["put_off"].mean() < 0.25
 
 
 # --- campaigns -------------------------------------------------------------------------------

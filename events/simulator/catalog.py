@@ -19,8 +19,8 @@ REGION_INTENT = np.array([1.15, 1.05, 0.95, 1.0, 0.9, 0.9, 0.85])
 ACQUISITION_CHANNELS = ("organic", "paid_search", "social", "affiliate", "referral")
 # Deal seekers arrive through coupon/affiliate sites far more often: an observable trace of the
 # latent discount sensitivity that drives coupon uplift.
-ACQUISITION_MIX_DEAL = np.array([0.12, 0.18, 0.17, 0.43, 0.10])
-ACQUISITION_MIX_OTHER = np.array([0.36, 0.25, 0.19, 0.07, 0.13])
+ACQUISITION_MIX_DEAL = np.array([0.06, 0.09, 0.09, 0.70, 0.06])
+ACQUISITION_MIX_OTHER = np.array([0.37, 0.26, 0.19, 0.04, 0.14])
 ACQUISITION_INTENT = np.array([1.2, 1.05, 0.75, 0.85, 1.5])
 
 DEVICES = ("ios", "android", "desktop")

@@ -43,4 +43,4 @@ def sample_products(
 
 def on_sale(rng: np.random.Generator, traits: Traits, customers: np.ndarray) -> np.ndarray:
     """Discount-sensitive customers hunt sale items: a visible trace of the latent trait."""
-    return rng.random(customers.size) < 0.08 + 0.45 * traits.discount_sensitivity[customers]
+    return rng.random(customers.size) < 0.03 + 0.8 * traits.discount_sensitivity[customers]

@@ -129,7 +129,8 @@ def draw_traits(rng: np.random.Generator, signup_day: np.ndarray, signup_ns: np.
         visit_rate=rng.lognormal(0.0, 0.45, n) * (0.6 + engagement),
         login_rate=rng.beta(3.0, 3.0, n),
         search_rate=rng.lognormal(np.log(0.5), 0.5, n),
-        view_rate=rng.lognormal(np.log(1.0), 0.4, n),
+        # Deal seekers compare many items per visit while hunting for sale prices.
+        view_rate=rng.lognormal(np.log(1.0), 0.4, n) * (0.6 + 1.6 * discount),
         cart_rate=0.04 + 0.3 * ndtr(intent_z),
     )
 

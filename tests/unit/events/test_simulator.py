@@ -235,6 +235,9 @@ def test_latent_traits_leave_observable_traces(large: Simulated) -> None:
     views = large.raw["product_views"]
     sale_share = views.groupby(views["customer_id"].map(deal))["is_discounted"].mean()
     assert sale_share[True] > 2 * sale_share[False]
+    sessions = large.raw["sessions"].groupby("customer_id").size()
+    views_per_session = views.groupby("customer_id").size().reindex(sessions.index, fill_value=0) / sessions
+    assert views_per_session[deal.reindex(sessions.index)].mean() > 1.2 * views_per_session[~deal].mean()
     orders = large.raw["orders"]
     generic = large.raw["coupon_redemptions"]
     generic = generic[generic["campaign_id"].isna()]["order_id"]

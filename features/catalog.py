@@ -76,6 +76,8 @@ PROFILE = ViewSpec(
         "consent_push": "1 if the customer accepts push notifications.",
         "consent_kakao": "1 if the customer accepts KakaoTalk messages.",
         "consented_channels": "Number of channels the customer accepts.",
+        "marketing_opt_ins": "Number of marketing opt-ins given at sign-up: e-mail, SMS and KakaoTalk "
+        "(push permission comes with the app). 0: a stated dislike of marketing contact.",
         "region": "Region of the customer.",
         "acquisition_channel": "Channel the customer signed up through.",
         "device": "Device the customer signed up on.",

@@ -70,6 +70,9 @@ def profile_columns(snap: Snapshot, population: Population) -> Columns:
     for flag in flags:
         columns[f"consent_{flag}"] = rows[f"consent_{flag}"].to_numpy(dtype=np.float64)
     columns["consented_channels"] = np.sum([columns[f"consent_{flag}"] for flag in flags], axis=0)
+    # Trees need three splits to find "declined every marketing opt-in" from the flags, and in
+    # uplift data pooled over channels that group shows only on push: one column makes it one split.
+    columns["marketing_opt_ins"] = columns["consented_channels"] - columns["consent_push"]
     for name in ("region", "acquisition_channel", "device"):
         columns[name] = rows[name].to_numpy(dtype=object)
     return _checked(PROFILE, columns)

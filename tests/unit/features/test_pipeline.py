@@ -253,6 +253,8 @@ def test_profile_and_realtime_views(built: tuple[Path, Path]) -> None:
     row = profile.iloc[-1]
     assert row["region"] == customers.loc[row["customer_id"], "region"]
     assert row["consented_channels"] == 2 + customers.loc[row["customer_id"], "consent_sms"]
+    opt_ins = customers.loc[profile["customer_id"], ["consent_email", "consent_sms", "consent_kakao"]]
+    assert (profile["marketing_opt_ins"].to_numpy() == opt_ins.sum(axis=1).to_numpy()).all()
     realtime = _read(features, REALTIME.name)
     orders = pd.read_parquet(raw / "orders.parquet")
     latest = realtime[realtime["event_timestamp"] == realtime["event_timestamp"].max()]

@@ -46,7 +46,10 @@ WELCOME_DELAY_DAYS = 3
 CART_LOOKBACK_DAYS = 2
 WINBACK_RECENCY = (30, 90)
 CROSS_SELL_RECENCY = (7, 13)
-VIP_SPEND_QUANTILE = 0.9
+# The shop's VIP tier: cumulative net spend of at least this much, a fixed bar as loyalty tiers have
+# (configs/actions.yaml's vip_early_access eligibility is the same rule, so decisions, campaigns and
+# the ground truth agree on who is a VIP).
+VIP_MIN_SPEND = 500.0
 # A coupon issued by a campaign is redeemed on most orders placed while it is valid.
 CAMPAIGN_COUPON_USE = 0.9
 

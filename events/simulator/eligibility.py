@@ -15,7 +15,7 @@ def population(action: str, day: int, state: CustomerState, m: int) -> np.ndarra
 
     welcome_coupon: never ordered; cart_free_shipping: left a cart in the last
     CART_LOOKBACK_DAYS days with no order since; winback_coupon: 30-90 days since the last order;
-    vip_early_access: buyers at or above the 90th percentile of cumulative spend among buyers;
+    vip_early_access: buyers whose cumulative net spend reached VIP_MIN_SPEND;
     cross_sell_reminder: 7-13 days since the last order.
     """
     n_orders = state.n_orders[:m]
@@ -29,11 +29,7 @@ def population(action: str, day: int, state: CustomerState, m: int) -> np.ndarra
         low, high = act.WINBACK_RECENCY
         return (n_orders > 0) & (recency >= low) & (recency <= high)
     if action == "vip_early_access":
-        spend = state.spend[:m]
-        buyers = n_orders > 0
-        if not buyers.any():
-            return buyers
-        return buyers & (spend >= np.quantile(spend[buyers], act.VIP_SPEND_QUANTILE))
+        return (n_orders > 0) & (state.spend[:m] >= act.VIP_MIN_SPEND)
     if action == "cross_sell_reminder":
         low, high = act.CROSS_SELL_RECENCY
         return (n_orders > 0) & (recency >= low) & (recency <= high)

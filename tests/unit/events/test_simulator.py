@@ -9,11 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from configs.schema import SimulationConfig
+from configs.loader import load_config
+from configs.schema import ActionsConfig, SimulationConfig
 from events.calendar import on_grid
 from events.contract import TABLES
 from events.simulator import SimulationSummary, simulate
-from events.simulator.actions import ACTION_NAMES
+from events.simulator.actions import (
+    ACTION_NAMES,
+    CART_LOOKBACK_DAYS,
+    CROSS_SELL_RECENCY,
+    VIP_MIN_SPEND,
+    WINBACK_RECENCY,
+)
 from events.simulator.engine import run
 from events.simulator.ground_truth import read_simulation_config
 from events.store import read_dataset
@@ -102,6 +109,17 @@ def _ordered_within(orders: pd.DataFrame, cutoff: pd.Timestamp, days: int) -> np
 
 
 # --- contract, determinism, separation -------------------------------------------------------
+
+
+def test_the_action_catalogue_targets_the_populations_the_simulated_campaigns_did() -> None:
+    # The ground truth gives an action no effect outside its population, and the uplift models
+    # learn only from it: a catalogue rule wider than the campaigns' would act where neither holds.
+    catalogue = load_config("actions", ActionsConfig).actions
+    rules = {name: {r.feature: (r.min, r.max) for r in spec.eligibility} for name, spec in catalogue.items()}
+    assert rules["vip_early_access"]["orders_amount_total"] == (VIP_MIN_SPEND, None)
+    assert rules["cross_sell_reminder"]["days_since_last_orders"] == CROSS_SELL_RECENCY
+    assert rules["winback_coupon"]["days_since_last_orders"] == WINBACK_RECENCY
+    assert rules["cart_free_shipping"]["days_since_last_abandoned_carts"] == (None, CART_LOOKBACK_DAYS)
 
 
 def test_every_contract_table_is_written_valid_and_non_empty(sim: Simulated) -> None:

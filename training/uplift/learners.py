@@ -12,7 +12,6 @@ module pulls in no training or tracking stack.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import lightgbm as lgb
@@ -39,8 +38,10 @@ from training.uplift.calibration import log_odds_shift, transformed_outcome
 
 TREATMENT_COLUMN = "treatment_indicator_"
 LGBM = TypeVar("LGBM", bound=lgb.LGBMModel)
-# The log-odds shift's s(x) corrects a sound offset: a few shallow, large-leaf trees, stopped early.
+# The log-odds shift's s(x) corrects a sound offset: a few shallow, large-leaf trees, as many as
+# cross-validation over SHIFT_FOLDS folds finds best.
 SHIFT_PARAMS: dict[str, Any] = {"num_leaves": 4, "min_child_samples": 200, "reg_lambda": 5.0}
+SHIFT_FOLDS = 4
 
 
 class UpliftLearner(BaseEstimator):
@@ -217,7 +218,7 @@ class LogOddsShiftLearner(UpliftLearner):
     say how far the shift is off, with opposite signs). The same nudge moves a customer
     on the fence far more than a lost cause or a sure thing: this learner starts from that
     structure instead of taking the difference of two noisy rates, and with no evidence of
-    heterogeneity (early stopping on held-out rows keeps s(x) near 0) it still ranks by the base
+    heterogeneity (cross-validation keeps s(x) to a few trees or none) it still ranks by the base
     rate. f learns from every row, not only the control arm, which campaigns keep small. Centring
     the treatment on e is what lets f do so: f is then the arms' average log-odds, and a
     heterogeneous effect does not leak into it.
@@ -249,14 +250,17 @@ class LogOddsShiftLearner(UpliftLearner):
         # s(x) learns from both arms: on every row the log-odds are f(x) + (t - e)(delta + s(x)), so
         # a treated row and a control row both say how far the shift is off, with opposite signs.
         offset = self._base_logit(X) + centred * self.delta_
-        objective = _ShiftedLogistic(offset[~held], centred[~held])
-        metric = _ShiftedLogistic(offset[held], centred[held])
-        params = {**(self.params or {}), **SHIFT_PARAMS, "objective": objective, "metric": "None"}
-        self.shift_ = _stopped(regressor(params, self.seed), X, y_arr, held, eval_metric=metric.log_loss)
+        params = {**(self.params or {}), **SHIFT_PARAMS, "metric": "None"}
+        # From every row, its size chosen by cross-validation: a small group a treatment moves a lot
+        # (customers a push puts off) is a few dozen rows of one held-out split, whose loss they move
+        # less than its noise does; stopped there, s(x) kept a tenth of their harm or none.
+        strata = 2 * t_arr + y_arr
+        self.shift_rounds_ = _shift_rounds(params, X, y_arr, offset, centred, strata, self.seed)
+        loss = _ShiftedLogistic(offset, centred)
+        params |= {"objective": loss, "n_estimators": self.shift_rounds_}
+        self.shift_ = regressor(params, self.seed).fit(X, y_arr)
         # The fitted trees predict s(x) alone: the training rows the loss held need not be pickled.
-        for loss in (self.shift_.objective, getattr(self.shift_, "_objective", None), metric):
-            if isinstance(loss, _ShiftedLogistic):
-                loss.release()
+        loss.release()
         return self
 
     def predict_logits(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
@@ -351,13 +355,37 @@ def _intercept(offset: np.ndarray, y: np.ndarray, steps: int = 20) -> float:
     return c
 
 
+def _shift_rounds(
+    params: dict[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    offset: np.ndarray,
+    multiplier: np.ndarray,
+    strata: np.ndarray,
+    seed: int,
+) -> int:
+    """The number of s(x) trees (at most params' n_estimators) whose shifted log-loss on held-out
+    rows, averaged over SHIFT_FOLDS cross-validation folds stratified by `strata`, is lowest."""
+    curves = []
+    for fitted, held in StratifiedKFold(SHIFT_FOLDS, shuffle=True, random_state=seed).split(X, strata):
+        loss, metric = (_ShiftedLogistic(offset[rows], multiplier[rows]) for rows in (fitted, held))
+        model = regressor({**params, "objective": loss}, seed).fit(
+            X.iloc[fitted],
+            y[fitted],
+            eval_X=(X.iloc[held],),
+            eval_y=(y[held],),
+            eval_metric=metric.log_loss,
+        )
+        curves.append(model.evals_result_["valid_0"]["shifted_logloss"])
+    return int(np.argmin(np.mean(curves, axis=0))) + 1
+
+
 def _stopped(
     model: LGBM,
     X: pd.DataFrame,
     y: np.ndarray,
     held: np.ndarray,
     init_score: np.ndarray | None = None,
-    eval_metric: Callable[[np.ndarray | None, np.ndarray], tuple[str, float, bool]] | None = None,
 ) -> LGBM:
     """`model` fitted on the rows not `held` (from `init_score` when given), stopped early by its
     first metric on the held ones."""
@@ -368,6 +396,5 @@ def _stopped(
         eval_X=(X[held],),
         eval_y=(y[held],),
         eval_init_score=None if init_score is None else [init_score[held]],
-        eval_metric=eval_metric,
         callbacks=[lgb.early_stopping(20, first_metric_only=True, verbose=False)],
     )

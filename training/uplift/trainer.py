@@ -142,8 +142,8 @@ def fit_action(
     trusted = tested[selection.best]["qini_low"] > 0
     chosen = selection.best if trusted or not fallback else STRUCTURED
     if hasattr(learners[chosen], "predict_outcomes"):
-        # A model of both outcomes sizes its own effects, and its early stopping is its evidence
-        # gate: with nothing borne out on held-out rows it is the constant log-odds shift.
+        # A model of both outcomes sizes its own effects, and its cross-validated size is its
+        # evidence gate: with nothing borne out on held-out rows it is the constant log-odds shift.
         calibration = IDENTITY
     else:
         # Without the shift learner, an untrusted ranking falls back to the constant shift alone.

@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 from scipy.stats import spearmanr
 
 from tests.unit.training.uplift.planted import planted_experiment
@@ -122,6 +123,27 @@ def test_log_odds_shift_learner_finds_a_uniform_nudge_from_the_control_rate() ->
     np.testing.assert_array_equal(p_treated - p_control, uplift)
     # The custom loss kept its training rows only while fitting: they are not pickled with the model.
     assert learner.shift_.objective.offset.size == 0
+
+
+def test_log_odds_shift_learner_finds_the_harm_done_to_a_small_group() -> None:
+    """6% of customers (opted out of marketing) are put off by the treatment, -2.2 on the log-odds,
+    among 20 noise features; everyone else is nudged +0.4. The group is a few dozen rows of any
+    held-out split, so s(x) must be sized on more than one to keep their harm."""
+    rng = np.random.default_rng(0)
+    n = 10000
+    X = pd.DataFrame({f"noise{i}": rng.normal(size=n) for i in range(20)})
+    X["x"] = rng.normal(size=n)
+    X["opted_out"] = (rng.uniform(size=n) < 0.06).astype(float)
+    base = -2.0 + 0.8 * X["x"].to_numpy()
+    effect = np.where(X["opted_out"] == 1, -2.2, 0.4)
+    t = (rng.uniform(size=n) < 0.6).astype(int)
+    y = (rng.uniform(size=n) < expit(base + t * effect)).astype(int)
+    true = expit(base + effect) - expit(base)
+    uplift = LogOddsShiftLearner(FAST).fit(X, y, treatment=t).predict_uplift(X)
+    group = X["opted_out"].to_numpy() == 1
+    assert uplift[group].mean() < true[group].mean() / 3 < 0
+    assert (uplift[group] < 0).all()
+    assert uplift[~group].mean() > 0.5 * true[~group].mean() > 0
 
 
 def test_lightgbm_uses_the_usable_cores_by_default_and_is_silent() -> None:

@@ -286,7 +286,7 @@ class LogOddsShiftLearner(UpliftLearner):
 
 
 # Simplest first: model selection breaks ties in this order. The shift learner comes before the
-# two-model learners: its effect is one offset plus a few early-stopped trees, far less variance.
+# two-model learners: its effect is one offset plus a few cross-validated trees, far less variance.
 LEARNERS: dict[str, type[UpliftLearner]] = {
     "s": SLearner,
     "class_transformation": ClassTransformation,

@@ -218,7 +218,7 @@ class LogOddsShiftLearner(UpliftLearner):
     say how far the shift is off, with opposite signs). The same nudge moves a customer
     on the fence far more than a lost cause or a sure thing: this learner starts from that
     structure instead of taking the difference of two noisy rates, and with no evidence of
-    heterogeneity (cross-validation keeps s(x) to a few trees or none) it still ranks by the base
+    heterogeneity (cross-validation keeps s(x) to a tree or a few) it still ranks by the base
     rate. f learns from every row, not only the control arm, which campaigns keep small. Centring
     the treatment on e is what lets f do so: f is then the arms' average log-odds, and a
     heterogeneous effect does not leak into it.
@@ -380,21 +380,15 @@ def _shift_rounds(
     return int(np.argmin(np.mean(curves, axis=0))) + 1
 
 
-def _stopped(
-    model: LGBM,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    held: np.ndarray,
-    init_score: np.ndarray | None = None,
-) -> LGBM:
-    """`model` fitted on the rows not `held` (from `init_score` when given), stopped early by its
-    first metric on the held ones."""
+def _stopped(model: LGBM, X: pd.DataFrame, y: np.ndarray, held: np.ndarray, init_score: np.ndarray) -> LGBM:
+    """`model` fitted from `init_score` on the rows not `held`, stopped early by its first metric on
+    the held ones."""
     return model.fit(
         X[~held],
         y[~held],
-        init_score=None if init_score is None else init_score[~held],
+        init_score=init_score[~held],
         eval_X=(X[held],),
         eval_y=(y[held],),
-        eval_init_score=None if init_score is None else [init_score[held]],
+        eval_init_score=[init_score[held]],
         callbacks=[lgb.early_stopping(20, first_metric_only=True, verbose=False)],
     )

@@ -6,6 +6,8 @@ a write that fails leaves the old version as it was and no temporary file or fol
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import secrets
 import shutil
@@ -48,9 +50,13 @@ def staging_folder(dest: Path) -> Iterator[Path]:
 def swap_in(staging: Path, dest: Path) -> None:
     """Replace folder `dest` with the complete folder `staging` (the old one goes only after).
 
-    Between the two renames a reader finds no `dest`: the standard library has no atomic exchange of
-    two folders. Writers of one folder must hold its lock.
+    On Linux the two folders trade names in one atomic step, so a reader always finds a whole
+    `dest`. Elsewhere (or on a file system without the exchange) they are two renames, and between
+    them a reader finds no `dest`. Writers of one folder must hold its lock.
     """
+    if dest.exists() and _exchange(staging, dest):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old version
+        return
     retired = _beside(dest, "retired")
     if dest.exists():
         dest.rename(retired)
@@ -61,3 +67,22 @@ def swap_in(staging: Path, dest: Path) -> None:
             retired.rename(dest)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the names of `a` and `b` atomically (Linux renameat2); False where that is unsupported.
+
+    The standard library has no call for it, so it goes through the C library."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # not glibc >= 2.28
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # a file system without the exchange
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,29 @@ def test_a_failed_swap_in_puts_the_old_folder_back(tmp_path: Path) -> None:
         swap_in(tmp_path / ".raw.staging-gone", dest)  # the staged version vanished (a cleanup job)
     assert listing(tmp_path) == ["raw"]  # no retired folder, and the old version under its name
     assert (dest / "orders.parquet").read_bytes() == b"old orders"
+
+
+def test_a_reader_never_finds_the_folder_missing_while_it_is_swapped(tmp_path: Path) -> None:
+    dest = tmp_path / "features"
+    dest.mkdir()
+    missing = 0
+    done = threading.Event()
+
+    def read() -> None:
+        nonlocal missing
+        while not done.is_set():
+            missing += not dest.is_dir()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for version in range(300):
+            with staging_folder(dest) as staging:
+                (staging / "version").write_text(str(version))
+                swap_in(staging, dest)
+    finally:
+        done.set()
+        reader.join()
+    assert missing == 0
+    assert (dest / "version").read_text() == "299"
+    assert listing(tmp_path) == ["features"]

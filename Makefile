@@ -50,10 +50,10 @@ test-slow: install ## Run only the slow tests
 	scripts/redis.sh start
 	$(BIN)/pytest -m slow
 
-lint: install ## ruff lint + format check, mypy on training/, serving/ and campaigns/
+lint: install ## ruff lint + format check, mypy on every package and the benchmarks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy training serving campaigns
+	$(BIN)/mypy events features training decisions serving campaigns cli configs benchmarks
 
 bench: install ## Run the benchmarks; figures land in benchmarks/results/
 	scripts/redis.sh start

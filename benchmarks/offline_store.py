@@ -51,7 +51,7 @@ def main() -> None:
     hide_library_deprecations()
     with tempfile.TemporaryDirectory() as scratch:
         features_dir = args.root / "data" / "features" if args.root else simulated(Path(scratch), args)
-        figures = {
+        figures: dict[str, object] = {
             "measured_at": datetime.now(UTC).isoformat(),
             "machine": machine_info(),
             "versions": library_versions(),

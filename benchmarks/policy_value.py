@@ -28,6 +28,7 @@ from configs.process import hide_library_deprecations, telemetry_off
 
 if TYPE_CHECKING:
     from configs.schema import SimulationConfig
+    from training.uplift.trainer import ActionResult
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = ("simulate", "features", "churn", "uplift", "evaluate")
@@ -104,7 +105,7 @@ def run(root: Path, args: argparse.Namespace) -> dict[str, object]:
     )
     seconds["evaluate"] = _lap(started, seconds)
     table = evaluation.table()
-    share = {r["policy"]: r["share_of_oracle"] for r in table if r["setting"] == "unconstrained"}
+    share = {p: evaluation.share_of_oracle(evaluation.unconstrained, p) for p in evaluation.unconstrained}
     return {
         "measured_at": datetime.now(UTC).isoformat(),
         "customers": world.customers,
@@ -157,19 +158,19 @@ def _lap(started: float, seconds: dict[str, float]) -> float:
     return round(time.perf_counter() - started - sum(seconds.values()), 1)
 
 
-def _uplift_figures(result: object) -> dict[str, object]:
-    best = result.test[result.learner]  # type: ignore[attr-defined]
+def _uplift_figures(result: ActionResult) -> dict[str, object]:
+    best = result.test[result.learner]
     return {
-        "action": result.action,  # type: ignore[attr-defined]
-        "learner": result.learner,  # type: ignore[attr-defined]
-        "rows": result.rows,  # type: ignore[attr-defined]
+        "action": result.action,
+        "learner": result.learner,
+        "rows": result.rows,
         "test_qini": round(best["qini"], 4),
-        "spearman_vs_truth": round(result.truth.get("spearman", float("nan")), 3),  # type: ignore[attr-defined]
-        "calibration_slope": round(result.calibration.slope, 3),  # type: ignore[attr-defined]
+        "spearman_vs_truth": round(result.truth.get("spearman", float("nan")), 3),
+        "calibration_slope": round(result.calibration.slope, 3),
         # Actions sent on several channels: which campaigns the model learned from, and the test
         # gains that chose (training/uplift/pipeline.py better_on_channel).
-        "learned_from": result.channel or "every channel",  # type: ignore[attr-defined]
-        "channel_gain": {k: round(v, 1) for k, v in result.channel_gain.items()},  # type: ignore[attr-defined]
+        "learned_from": result.channel or "every channel",
+        "channel_gain": {k: round(v, 1) for k, v in result.channel_gain.items()},
     }
 
 

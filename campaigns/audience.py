@@ -54,6 +54,9 @@ class AudienceSpec:
 
 @dataclass(frozen=True)
 class AudienceSummary:
+    """What a launch or preview will do; also the body of POST /audiences' summary (money in the
+    order values' currency, rates as fractions)."""
+
     campaign_id: str
     action: str
     channel: str
@@ -73,20 +76,17 @@ class AudienceSummary:
     roi: float | None
     baseline_conversion: float  # mean predicted P(order | not treated) over the audience
     expected_lift: float  # mean predicted uplift over the audience
-    mde: float  # minimum detectable effect, absolute, at ALPHA and POWER
+    mde: float | None  # minimum detectable effect, absolute, at ALPHA and POWER; None: an arm is empty
     alpha: float
     power: float
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-safe: an infinite MDE (an empty arm) becomes None."""
-        return {
-            k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in asdict(self).items()
-        }
+        return asdict(self)
 
     def describe(self) -> str:
         roi = "n/a" if self.roi is None else f"{self.roi:.0%}"
-        powered = "enough" if self.expected_lift >= self.mde else "NOT enough"
-        mde = f"{self.mde * 100:.2f} pts" if np.isfinite(self.mde) else "n/a (an arm is empty)"
+        powered = "enough" if self.mde is not None and self.expected_lift >= self.mde else "NOT enough"
+        mde = "n/a (an arm is empty)" if self.mde is None else f"{self.mde * 100:.2f} pts"
         return "\n".join(
             [
                 f"audience {self.campaign_id}: {self.action} by {self.channel}, {self.constraint}, "
@@ -201,6 +201,7 @@ def _summary(
     baseline = float(rows["p_control"].clip(0, 1).mean())
     cost = float(treated["expected_spend"].sum())
     profit = float(treated["expected_profit"].sum())
+    mde = minimum_detectable_effect(baseline, n_treated, n_holdout)
     return AudienceSummary(
         campaign_id=spec.campaign_id,
         action=spec.action,
@@ -221,7 +222,7 @@ def _summary(
         roi=profit / cost if cost > 0 else None,
         baseline_conversion=baseline,
         expected_lift=float(rows["predicted_uplift"].mean()),
-        mde=minimum_detectable_effect(baseline, n_treated, n_holdout),
+        mde=mde if np.isfinite(mde) else None,
         alpha=ALPHA,
         power=POWER,
     )

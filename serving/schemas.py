@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from campaigns.audience import AudienceSummary
+
 # Customer ids are the online store's int64 entity keys: a JSON number outside int64 cannot be looked
 # up, and `true` or `1.0` are not ids. Negative ids are valid requests; they get a cold-start answer.
 CustomerId = Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
@@ -118,35 +120,6 @@ class AudienceRequest(BaseModel):
         return self
 
 
-class AudienceSummaryBody(BaseModel):
-    """campaigns.audience.AudienceSummary; money in the order values' currency, rates as fractions."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    campaign_id: str
-    action: str
-    channel: str
-    as_of: str
-    constraint: str
-    population: int
-    eligible: int
-    profitable: int
-    size: int
-    treated: int
-    holdout: int
-    holdout_share: float
-    expected_incremental_conversions: float
-    expected_incremental_revenue: float
-    expected_cost: float
-    expected_profit: float
-    roi: float | None
-    baseline_conversion: float
-    expected_lift: float
-    mde: float | None  # None when an arm is empty
-    alpha: float
-    power: float
-
-
 class CurvePoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -159,7 +132,7 @@ class CurvePoint(BaseModel):
 class AudienceResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    summary: AudienceSummaryBody
+    summary: AudienceSummary
     curve: list[CurvePoint]
     launched: bool
     download: str | None  # path of the audience CSV on this service, when launched

@@ -34,7 +34,6 @@ from serving.guard import Guard
 from serving.schemas import (
     AudienceRequest,
     AudienceResponse,
-    AudienceSummaryBody,
     BehaviourEvent,
     CurvePoint,
     CustomerIdsRequest,
@@ -148,7 +147,7 @@ class Nudge:
             raise invalid_argument(AudienceRequest, (), str(err)) from None
         campaign = audience.summary.campaign_id
         return AudienceResponse(
-            summary=AudienceSummaryBody.model_validate(audience.summary.to_dict()),
+            summary=audience.summary,
             curve=[CurvePoint.model_validate(point) for point in audience.curve.to_dict("records")],
             launched=launched,
             download=f"/campaigns/{campaign}/audience.csv" if launched else None,

@@ -134,3 +134,11 @@ def test_nobody_qualifies_is_an_explicit_error(config, population) -> None:
     no_consent = features.assign(consent_email=0.0)
     with pytest.raises(EmptyAudience, match="no email consent"):
         build_audience(no_consent, predictions, config, AudienceSpec(ACTION, "x", size=10), AS_OF)
+
+
+def test_an_audience_with_an_empty_arm_states_no_minimum_detectable_effect(config, population) -> None:
+    # Size 1: the one customer lands in one arm; no test can detect anything with the other empty.
+    s = build(config, population, size=1, holdout_share=0.5).summary
+    assert s.treated + s.holdout == 1
+    assert s.mde is None and s.to_dict()["mde"] is None
+    assert "n/a (an arm is empty)" in s.describe() and "NOT enough power" in s.describe()

@@ -93,9 +93,9 @@ def _top(stats: dict[Any, Any], total: float, k: int = 15) -> list[dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from tests.pipeline import Pipeline, in_process_scorer
+    from tests.pipeline import in_process_scorer, make_pipeline
 
-    scorer = in_process_scorer(Pipeline(args.root.resolve(), {}))
+    scorer = in_process_scorer(make_pipeline(args.root.resolve()))
     ids = _all_ids(args.root)
     known = [cid for cid, fresh in zip(ids, scorer.reader.read(ids).fresh, strict=True) if fresh]
     rng = random.Random(args.seed)

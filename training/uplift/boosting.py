@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from lightgbm.basic import _C_API_DTYPE_FLOAT64, _C_API_PREDICT_NORMAL, _LIB, _c_str, _safe_call
 from numpy.typing import ArrayLike
+from sklearn.model_selection import StratifiedKFold
 
 from features.catalog import STRING_FEATURES
 from training.uplift.metrics import as_binary
@@ -176,6 +177,14 @@ def check_fit_inputs(
         if not (t_arr == arm).any():
             raise ValueError(f"treatment must contain both arms; no {label} rows ({arm})")
     return y_arr, t_arr, known_propensity(propensity, len(t_arr))
+
+
+def arm_outcome_folds(
+    folds: int, t: np.ndarray, y: np.ndarray, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fitted, held) row positions of `folds` cross-validation folds stratified by treatment x
+    outcome, so each fold keeps both arms and their response rates."""
+    return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(t)), 2 * t + y))
 
 
 def known_propensity(propensity: Propensity, n: int) -> np.ndarray | None:

@@ -20,13 +20,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from training.uplift.boosting import (
     Features,
     Propensity,
     PropensityModel,
+    arm_outcome_folds,
     as_features,
     as_frame,
     check_fit_inputs,
@@ -146,8 +146,7 @@ class DRLearner(UpliftLearner):
         X = as_frame(X)
         y_arr, t_arr, known = check_fit_inputs(X, y, treatment, propensity)
         pseudo = np.empty(len(X))
-        splits = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
-        for train, held in splits.split(np.zeros(len(X)), 2 * t_arr + y_arr):
+        for train, held in arm_outcome_folds(self.folds, t_arr, y_arr, self.seed):
             pseudo[held] = self._pseudo_outcomes(X, y_arr, t_arr, known, train, held)
         # The mean pseudo-outcome is the doubly robust (AIPW) estimate of the average effect.
         self.average_effect_ = float(pseudo.mean())
@@ -254,8 +253,8 @@ class LogOddsShiftLearner(UpliftLearner):
         # From every row, its size chosen by cross-validation: a small group a treatment moves a lot
         # (customers a push puts off) is a few dozen rows of one held-out split, whose loss they move
         # less than its noise does; stopped there, s(x) kept a tenth of their harm or none.
-        strata = 2 * t_arr + y_arr
-        self.shift_rounds_ = _shift_rounds(params, X, y_arr, offset, centred, strata, self.seed)
+        folds = arm_outcome_folds(SHIFT_FOLDS, t_arr, y_arr, self.seed)
+        self.shift_rounds_ = _shift_rounds(params, X, y_arr, offset, centred, folds, self.seed)
         loss = _ShiftedLogistic(offset, centred)
         params |= {"objective": loss, "n_estimators": self.shift_rounds_}
         self.shift_ = regressor(params, self.seed).fit(X, y_arr)
@@ -361,13 +360,13 @@ def _shift_rounds(
     y: np.ndarray,
     offset: np.ndarray,
     multiplier: np.ndarray,
-    strata: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
     seed: int,
 ) -> int:
-    """The number of s(x) trees (at most params' n_estimators) whose shifted log-loss on held-out
-    rows, averaged over SHIFT_FOLDS cross-validation folds stratified by `strata`, is lowest."""
+    """The number of s(x) trees (at most params' n_estimators) whose shifted log-loss on the held
+    rows, averaged over the (fitted, held) `folds`, is lowest."""
     curves = []
-    for fitted, held in StratifiedKFold(SHIFT_FOLDS, shuffle=True, random_state=seed).split(X, strata):
+    for fitted, held in folds:
         loss, metric = (_ShiftedLogistic(offset[rows], multiplier[rows]) for rows in (fitted, held))
         model = regressor({**params, "objective": loss}, seed).fit(
             X.iloc[fitted],

@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.model_selection import StratifiedKFold
 
-from training.uplift.boosting import Propensity, as_frame, check_fit_inputs
+from training.uplift.boosting import Propensity, arm_outcome_folds, as_frame, check_fit_inputs
 from training.uplift.learners import LEARNERS, make_learner
 from training.uplift.metrics import qini_score
 
@@ -57,9 +56,7 @@ def select_learner(
         raise ValueError(f"names must be a non-empty subset of {', '.join(LEARNERS)}; unknown: {unknown}")
     if folds < 2:
         raise ValueError(f"folds must be at least 2, got {folds}")
-    splits = list(
-        StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(X)), 2 * t_arr + y_arr)
-    )
+    splits = arm_outcome_folds(folds, t_arr, y_arr, seed)
     fold_scores: dict[str, list[float]] = {}
     out_of_fold: dict[str, np.ndarray] = {}
     for name in sorted(set(names), key=list(LEARNERS).index):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bentoml
 
+from serving.probes import WorkerTag
 from serving.schemas import CustomerIdsRequest
 from serving.traffic import cancel_request_timers
 
@@ -22,3 +23,6 @@ class Empty:
     @bentoml.api(route="/empty", input_spec=CustomerIdsRequest)
     def empty(self, customer_ids: list[int]) -> dict[str, bool]:
         return {"ok": True}
+
+
+Empty.add_asgi_middleware(WorkerTag)  # type: ignore[attr-defined]  # serving.launcher waits for every worker's /readyz

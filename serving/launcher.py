@@ -16,6 +16,7 @@ import httpx
 
 from configs.process import telemetry_off
 from configs.schema import ServingConfig
+from serving.probes import READY_PATH, WORKER_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,18 @@ def bentoml_overrides(existing: str | None, service_name: str, config: ServingCo
     if not isinstance(overrides, dict):
         raise ValueError(f"{_BENTOML_OVERRIDES} must be a JSON object, got {existing!r}")
     services = overrides.setdefault("services", {})
-    services.setdefault(service_name, {})["workers"] = config.workers
+    services.setdefault(service_name, {})["workers"] = worker_count(config)
     return json.dumps(overrides)
+
+
+def worker_count(config: ServingConfig) -> int:
+    """The number of server processes: "cpu_count" resolved as BentoML's own allocator does it
+    (cgroup CPU limits included), so the launcher knows how many workers must report ready."""
+    if config.workers != "cpu_count":
+        return config.workers
+    from bentoml._internal.resource import system_resources  # BentoML's count, not a copy of it
+
+    return int(system_resources()["cpu"]) or 1
 
 
 def serve_forever(config: ServingConfig) -> None:
@@ -122,7 +133,11 @@ class ServerProcess:
             self.process.wait()
 
     def _wait_ready(self) -> None:
+        """Probe /readyz until every worker has answered 200. The workers share one socket and
+        each answers for itself (serving.probes), so a probe reaches any one of them."""
         deadline = time.monotonic() + self.ready_timeout_s
+        expected = worker_count(self.config)
+        ready: set[str] = set()
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(
@@ -130,10 +145,23 @@ class ServerProcess:
                     + (f"; see {self.log_file}" if self.log_file else "")
                 )
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
+                answer = httpx.get(f"{self.url}{READY_PATH}", timeout=2)
             except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+                answer = None
+            if answer is not None and answer.status_code == 200:
+                if WORKER_HEADER not in answer.headers:
+                    self.__exit__(None, None, None)
+                    raise RuntimeError(
+                        f"{self.service} answers {READY_PATH} without the {WORKER_HEADER} header:"
+                        " add serving.probes.WorkerTag to its middleware"
+                    )
+                ready.add(answer.headers[WORKER_HEADER])
+                if len(ready) >= expected:
+                    return
+            # Once one worker is up, the rest are close: probe often so a probe reaches each soon.
+            time.sleep(0.1 if ready else 0.5)
         self.__exit__(None, None, None)
-        raise TimeoutError(f"bentoml serve not ready at {self.url} within {self.ready_timeout_s:.0f}s")
+        raise TimeoutError(
+            f"bentoml serve not ready at {self.url} within {self.ready_timeout_s:.0f}s:"
+            f" {len(ready)} of {expected} workers answered {READY_PATH}"
+        )

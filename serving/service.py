@@ -31,6 +31,7 @@ from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, ServingConfig
 from features.realtime import push_events
 from serving.guard import Guard
+from serving.probes import WorkerTag
 from serving.schemas import (
     AudienceRequest,
     AudienceResponse,
@@ -219,6 +220,7 @@ def _catalogue() -> list[dict[str, Any]]:
 cancel_request_timers()
 # bentoml.service turns the class into a Service; mypy still sees the plain class.
 Nudge.add_asgi_middleware(Guard)  # type: ignore[attr-defined]
+Nudge.add_asgi_middleware(WorkerTag)  # type: ignore[attr-defined]
 _service: Any = Nudge
 _service.mount_asgi_app(marketer_app(), path="/marketer", name="marketer")
 _service.mount_asgi_app(campaign_app(_catalogue), path="/campaigns", name="campaigns")

@@ -25,4 +25,5 @@ class Empty:
         return {"ok": True}
 
 
-Empty.add_asgi_middleware(WorkerTag)  # type: ignore[attr-defined]  # serving.launcher waits for every worker's /readyz
+# serving.launcher waits until every worker's /readyz answer, tagged by it, says ready.
+Empty.add_asgi_middleware(WorkerTag)  # type: ignore[attr-defined]

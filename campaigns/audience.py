@@ -201,7 +201,6 @@ def _summary(
     baseline = float(rows["p_control"].clip(0, 1).mean())
     cost = float(treated["expected_spend"].sum())
     profit = float(treated["expected_profit"].sum())
-    mde = minimum_detectable_effect(baseline, n_treated, n_holdout)
     return AudienceSummary(
         campaign_id=spec.campaign_id,
         action=spec.action,
@@ -222,7 +221,7 @@ def _summary(
         roi=profit / cost if cost > 0 else None,
         baseline_conversion=baseline,
         expected_lift=float(rows["predicted_uplift"].mean()),
-        mde=mde if np.isfinite(mde) else None,
+        mde=minimum_detectable_effect(baseline, n_treated, n_holdout),
         alpha=ALPHA,
         power=POWER,
     )

@@ -23,8 +23,9 @@ POWER = 0.8
 
 def minimum_detectable_effect(
     baseline: float, n_treated: int, n_holdout: int, alpha: float = ALPHA, power: float = POWER
-) -> float:
-    """Smallest absolute lift (a difference of rates) detectable; inf when an arm is empty."""
+) -> float | None:
+    """Smallest absolute lift (a difference of rates) detectable; None when an arm is empty: no
+    lift is detectable without both arms."""
     if not 0 <= baseline <= 1:
         raise ValueError(f"baseline conversion must be in [0, 1], got {baseline}")
     if not 0 < alpha < 1 or not 0 < power < 1:
@@ -32,6 +33,6 @@ def minimum_detectable_effect(
     if n_treated < 0 or n_holdout < 0:
         raise ValueError(f"arm sizes must be >= 0, got {n_treated} and {n_holdout}")
     if n_treated == 0 or n_holdout == 0:
-        return math.inf
+        return None
     z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
     return float(z * math.sqrt(baseline * (1 - baseline) * (1 / n_treated + 1 / n_holdout)))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from campaigns.power import minimum_detectable_effect
@@ -21,11 +19,12 @@ def test_mde_agrees_with_lehrs_rule_of_sixteen() -> None:
     assert minimum_detectable_effect(p, n, n) == pytest.approx(delta, rel=0.02)
 
 
-def test_mde_shrinks_with_size_and_is_infinite_without_a_holdout() -> None:
-    assert minimum_detectable_effect(0.1, 4000, 4000) == pytest.approx(
-        minimum_detectable_effect(0.1, 1000, 1000) / 2
-    )
-    assert math.isinf(minimum_detectable_effect(0.1, 500, 0))
+def test_mde_shrinks_with_size_and_is_none_without_both_arms() -> None:
+    small = minimum_detectable_effect(0.1, 1000, 1000)
+    assert small is not None
+    assert minimum_detectable_effect(0.1, 4000, 4000) == pytest.approx(small / 2)
+    assert minimum_detectable_effect(0.1, 500, 0) is None
+    assert minimum_detectable_effect(0.1, 0, 500) is None
 
 
 def test_bad_inputs_are_named() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 
 class StrictModel(BaseModel):
@@ -186,11 +186,22 @@ WindowDays = Literal[1, 7, 30, 90]
 
 
 class FeatureRange(StrictModel):
-    """An eligibility rule on one online feature: min <= value <= max (a missing value fails)."""
+    """An eligibility rule on one online feature: min <= value <= max, where the lower bound may be
+    another feature's value (`min_feature`: "no order since the cart" compares two recencies).
+    A missing value fails unless `missing` is "passes"; a missing `min_feature` value always fails."""
 
     feature: str
     min: float | None = None
     max: float | None = None
+    min_feature: str | None = None
+    # "passes" where a missing value means "never happened" and that is what the rule allows.
+    missing: Literal["fails", "passes"] = "fails"
+
+    @model_validator(mode="after")
+    def _one_lower_bound(self) -> FeatureRange:
+        if self.min is not None and self.min_feature is not None:
+            raise ValueError(f"rule on {self.feature!r}: give min or min_feature, not both")
+        return self
 
 
 class FrequencyCap(StrictModel):

@@ -125,6 +125,42 @@ def test_eligibility_reasons_name_the_allowed_range(
     ]
 
 
+def test_cart_reminder_is_only_for_carts_not_bought_since(config: ActionsConfig) -> None:
+    # The abandoned cart's recency is the rule's lower bound on the last order's: an order placed
+    # after the cart fails, one before it passes, and never having ordered passes too.
+    features = customers(
+        days_since_last_abandoned_carts=[1.0, 1.0, 1.0, 1.0, np.nan],
+        days_since_last_orders=[10.0, 0.4, np.nan, 1.0, np.nan],
+    )
+    ok, why = eligibility(config.actions["cart_free_shipping"], features)
+    assert list(ok) == [True, False, True, True, False]
+    assert why[1] == "days_since_last_orders not >= days_since_last_abandoned_carts"
+    assert why[4] == "days_since_last_abandoned_carts not <= 2"
+
+
+def test_a_rule_bounded_by_another_feature_fails_where_that_feature_is_missing() -> None:
+    spec = ActionConfig(
+        description="test",
+        channel="email",
+        contact_cost=0.01,
+        eligibility=(FeatureRange(feature="a", min_feature="b", max=5.0),),
+    )
+    assert required_features(spec)[:3] == ["consent_email", "a", "b"]
+    frame = pd.DataFrame(
+        {"consent_email": [1.0] * 5, "a": [2.0, 2.0, 6.0, np.nan, 2.0], "b": [1.0, 3.0, 1.0, 1.0, np.nan]}
+    )
+    ok, why = eligibility(spec, frame)
+    assert list(ok) == [True, False, False, False, False]  # missing fails unless the rule says it passes
+    assert why[2] == "a not in [b, 5]"
+
+
+def test_a_rule_takes_one_lower_bound() -> None:
+    with pytest.raises(ValueError, match="rule on 'a': give min or min_feature, not both"):
+        FeatureRange(feature="a", min=1.0, min_feature="b")
+    with pytest.raises(ValueError, match="missing"):
+        FeatureRange(feature="a", missing="skips")  # type: ignore[arg-type]
+
+
 def test_cap_and_cooldown_boundaries(config: ActionsConfig) -> None:
     # winback: at most 3 messages in 7 days (2 passes, 3 fails, none counted when missing), 14 days'
     # cooldown (exactly 14 passes, 13.9 fails, no message ever passes).
@@ -153,7 +189,7 @@ def test_one_pass_over_every_action_matches_each_action_checked_alone(config: Ac
             "orders_total": rng.choice([0.0, 1.0, 4.0, np.nan], n),
             "tenure_days": rng.uniform(0, 60, n),
             "days_since_last_abandoned_carts": rng.choice([0.5, 2.0, 5.0, np.nan], n),
-            "days_since_last_orders": rng.uniform(0, 120, n),
+            "days_since_last_orders": np.where(rng.random(n) < 0.2, np.nan, rng.uniform(0, 120, n)),
             "orders_amount_total": rng.uniform(0, 1500, n),
             "messages_7d": rng.choice([0.0, 2.0, 3.0, np.nan], n),
             "days_since_last_messages": rng.choice([1.0, 5.0, 20.0, np.nan], n),

@@ -120,6 +120,11 @@ def test_the_action_catalogue_targets_the_populations_the_simulated_campaigns_di
     assert rules["cross_sell_reminder"]["days_since_last_orders"] == CROSS_SELL_RECENCY
     assert rules["winback_coupon"]["days_since_last_orders"] == WINBACK_RECENCY
     assert rules["cart_free_shipping"]["days_since_last_abandoned_carts"] == (None, CART_LOOKBACK_DAYS)
+    # ... with no order since the cart, as the simulator's cart population has
+    since = next(
+        r for r in catalogue["cart_free_shipping"].eligibility if r.feature == "days_since_last_orders"
+    )
+    assert (since.min_feature, since.missing) == ("days_since_last_abandoned_carts", "passes")
 
 
 def test_every_contract_table_is_written_valid_and_non_empty(sim: Simulated) -> None:

@@ -323,6 +323,8 @@ class _ShiftedLogistic:
     """Logistic loss of log-odds offset + multiplier * s(x), as LightGBM's custom objective (gradient
     and hessian in s) and as an evaluation metric. A fitted model predicts s(x) without it."""
 
+    METRIC = "shifted_logloss"  # the metric's name in LightGBM's evals_result_
+
     def __init__(self, offset: np.ndarray, multiplier: np.ndarray) -> None:
         self.offset = offset
         self.multiplier = multiplier
@@ -338,7 +340,7 @@ class _ShiftedLogistic:
         if y is None:
             raise ValueError("the shifted log-loss needs the labels of the rows it scores")
         p = np.clip(expit(self.offset + self.multiplier * s), 1e-12, 1 - 1e-12)
-        return "shifted_logloss", float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))), False
+        return self.METRIC, float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))), False
 
 
 def _intercept(offset: np.ndarray, y: np.ndarray, steps: int = 20) -> float:
@@ -375,7 +377,7 @@ def _shift_rounds(
             eval_y=(y[held],),
             eval_metric=metric.log_loss,
         )
-        curves.append(model.evals_result_["valid_0"]["shifted_logloss"])
+        curves.append(model.evals_result_["valid_0"][_ShiftedLogistic.METRIC])
     return int(np.argmin(np.mean(curves, axis=0))) + 1
 
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from configs.process import hide_library_deprecations, telemetry_off
+from configs.process import exit_cleanly_on_sigterm, hide_library_deprecations, telemetry_off
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "policy_ceiling.json")
     args = parser.parse_args()
     telemetry_off()
+    exit_cleanly_on_sigterm()
     hide_library_deprecations()
     figures = run(args.root, args.sample, args.train_rows, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)

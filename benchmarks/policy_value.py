@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from configs.process import hide_library_deprecations, telemetry_off
+from configs.process import exit_cleanly_on_sigterm, hide_library_deprecations, telemetry_off
 
 if TYPE_CHECKING:
     from configs.schema import SimulationConfig
@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "policy_value.json")
     args = parser.parse_args()
     telemetry_off()
+    exit_cleanly_on_sigterm()
     hide_library_deprecations()
     if args.root is None:
         with tempfile.TemporaryDirectory() as scratch:

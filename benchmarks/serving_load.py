@@ -42,7 +42,7 @@ import httpx
 from serving_load_report import library_versions, machine_info, ms, write_markdown
 from serving_load_wrk import ROOT, Load, ensure_wrk, run_wrk, write_scripts, wrk_version
 
-from configs.process import TELEMETRY_OFF
+from configs.process import TELEMETRY_OFF, exit_cleanly_on_sigterm
 from configs.schema import ServingConfig
 from serving.launcher import ServerProcess
 
@@ -289,6 +289,7 @@ def _loadavg() -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_cleanly_on_sigterm()  # stop the two servers it starts
     started = time.perf_counter()
     wrk = ensure_wrk()
     root = args.workdir or Path(tempfile.mkdtemp(prefix="nudge-serving-load-"))

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from configs.loader import load_config
-from configs.process import hide_library_deprecations, telemetry_off
+from configs.process import exit_cleanly_on_sigterm, hide_library_deprecations, telemetry_off
 from configs.runtime import runtime_paths
 from configs.schema import ActionsConfig, FeaturesConfig, ServingConfig, SimulationConfig, TrainingConfig
 
@@ -34,6 +34,7 @@ ConfigOption = typer.Option(None, "--config", help="YAML file overriding the emb
 @app.callback()
 def _setup(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     telemetry_off()
+    exit_cleanly_on_sigterm()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -355,7 +356,9 @@ def serve(config: Path = ConfigOption) -> None:
     from serving.launcher import serve_forever
 
     cfg = load_config("serving", ServingConfig, config)
-    serve_forever(cfg)
+    code = serve_forever(cfg)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""What every nudge process sets up first: library telemetry off, library deprecation notices hidden.
+"""What every nudge process sets up first: library telemetry off, library deprecation notices hidden,
+SIGTERM turned into a clean exit.
 
 Called by the CLI, the service launcher, the benchmarks and the tests, never at import.
 """
@@ -6,6 +7,7 @@ Called by the CLI, the service launcher, the benchmarks and the tests, never at 
 from __future__ import annotations
 
 import os
+import signal
 import warnings
 from collections.abc import Callable, MutableMapping
 
@@ -24,6 +26,24 @@ def telemetry_off(env: MutableMapping[str, str] | None = None) -> MutableMapping
     for key, value in TELEMETRY_OFF.items():
         target.setdefault(key, value)
     return target
+
+
+def exit_cleanly_on_sigterm(interrupt: bool = False) -> None:
+    """End this process on SIGTERM (kill, a CI time limit, docker stop) by an exception, so every
+    `with` and `finally` on the stack runs. By default the process dies on the spot: a service it
+    started runs on (in its own session, the signal never reaches it) holding its port, and staged
+    files stay behind. The exception is SystemExit(143), or with `interrupt` KeyboardInterrupt: pytest
+    ends its run (teardown included) on that, while a SystemExit only fails the running test.
+    Call from the main thread."""
+    signal.signal(signal.SIGTERM, _interrupt if interrupt else _exit)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def hide_library_deprecations() -> None:

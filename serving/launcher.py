@@ -70,8 +70,26 @@ def worker_count(config: ServingConfig) -> int:
     return int(system_resources()["cpu"]) or 1
 
 
-def serve_forever(config: ServingConfig) -> None:
-    subprocess.run(serve_command(config), env=service_environment(config), cwd=_PROJECT_ROOT, check=True)
+def serve_forever(config: ServingConfig) -> int:
+    """Run the service in the foreground until it exits; its exit code. Stopped itself (SIGTERM with
+    configs.process.exit_cleanly_on_sigterm, Ctrl-C), this process stops the server first."""
+    process = subprocess.Popen(serve_command(config), env=service_environment(config), cwd=_PROJECT_ROOT)
+    try:
+        return process.wait()
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, BentoML's graceful shutdown; a kill if it has not ended 20 s later."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class ServerProcess:
@@ -106,15 +124,23 @@ class ServerProcess:
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             output = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            serve_command(self.config, self.service),
-            env=service_environment(self.config, self.env, self.service_name),
-            cwd=_PROJECT_ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-        )
-        self._wait_ready()
+        try:
+            self.process = subprocess.Popen(
+                serve_command(self.config, self.service),
+                env=service_environment(self.config, self.env, self.service_name),
+                cwd=_PROJECT_ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=True,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the server writes to its own copy
+        try:
+            self._wait_ready()
+        except BaseException:  # a timeout, a bad service, or the caller stopped while waiting
+            self.__exit__(None, None, None)
+            raise
         return self.url
 
     def __exit__(
@@ -123,14 +149,8 @@ class ServerProcess:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            _stop(self.process)
 
     def _wait_ready(self) -> None:
         """Probe /readyz until every worker has answered 200. The workers share one socket and
@@ -150,7 +170,6 @@ class ServerProcess:
                 answer = None
             if answer is not None and answer.status_code == 200:
                 if WORKER_HEADER not in answer.headers:
-                    self.__exit__(None, None, None)
                     raise RuntimeError(
                         f"{self.service} answers {READY_PATH} without the {WORKER_HEADER} header:"
                         " add serving.probes.WorkerTag to its middleware"
@@ -160,7 +179,6 @@ class ServerProcess:
                     return
             # Once one worker is up, the rest are close: probe often so a probe reaches each soon.
             time.sleep(0.1 if ready else 0.5)
-        self.__exit__(None, None, None)
         raise TimeoutError(
             f"bentoml serve not ready at {self.url} within {self.ready_timeout_s:.0f}s:"
             f" {len(ready)} of {expected} workers answered {READY_PATH}"

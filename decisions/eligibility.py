@@ -18,13 +18,7 @@ from features.rows import Rows, float_columns
 
 
 def required_features(action: ActionConfig) -> list[str]:
-    names = [f"consent_{action.channel}"]
-    for rule in action.eligibility:
-        names += [rule.feature] if rule.min_feature is None else [rule.feature, rule.min_feature]
-    if action.frequency_cap is not None:
-        names.append(f"messages_{action.frequency_cap.days}d")
-    if action.cooldown_days:
-        names.append("days_since_last_messages")
+    names = [name for check in _checks(action) for name in check.reads]
     if action.value.kind == "feature":
         names.append(action.value.feature)
     return list(dict.fromkeys(names))
@@ -61,8 +55,7 @@ class Rules:
     def of(cls, actions: list[ActionConfig]) -> Rules:
         checks = [_checks(action) for action in actions]
         flat = [check for action_checks in checks for check in action_checks]
-        read = (name for c in flat for name in (c.feature, c.floor) if name is not None)
-        features = list(dict.fromkeys(read))
+        features = list(dict.fromkeys(name for c in flat for name in c.reads))
         starts = [sum(len(earlier) for earlier in checks[:k]) for k in range(len(checks))]
         return cls(
             features,
@@ -103,6 +96,10 @@ class _Check(NamedTuple):
     missing_passes: bool
     why: str  # the reason a row fails it
     floor: str | None = None  # the feature whose value replaces `low`
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.feature,) if self.floor is None else (self.feature, self.floor)
 
 
 def _checks(action: ActionConfig) -> list[_Check]:
